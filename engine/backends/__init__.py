@@ -1,0 +1,5 @@
+"""Implementations of :class:`engine.backend.ChatBackend`.
+
+``transformers_backend`` runs Qwen3-VL in process through Hugging Face transformers (optional
+``[local]`` extra: torch and transformers).
+"""

@@ -1,0 +1,143 @@
+"""Every coordinate conversion in one pure module.
+
+Three spaces exist:
+
+* **grid**: Qwen3-VL's relative 0-1000 grid over the image it was shown;
+* **image**: pixels of the captured image (physical pixels; on HiDPI displays larger than screen);
+* **screen**: the absolute coordinates pyautogui clicks in (logical points on HiDPI).
+
+A :class:`Frame` is made at capture time and carries everything the conversions need, so no
+conversion ever reads global state. Because the grid is relative, the size of the (possibly
+resized) image sent to the model does not enter the mapping.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+GRID = 1000
+"""Qwen3-VL's relative coordinate range: 0..1000 on both axes."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where a captured image sits on the screen.
+
+    ``x``/``y``/``width``/``height`` are the captured area in screen space (what pyautogui uses);
+    ``pixel_width``/``pixel_height`` are the captured image's size, which differs from
+    ``width``/``height`` on scaled (HiDPI) displays.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    pixel_width: int
+    pixel_height: int
+    monitor: int = 1
+
+    def __post_init__(self) -> None:
+        if min(self.width, self.height, self.pixel_width, self.pixel_height) <= 0:
+            raise ValueError(f"a frame needs a positive size, got {self}")
+
+    @property
+    def scale_x(self) -> float:
+        """Image pixels per screen point horizontally (1.0 unless HiDPI)."""
+        return self.pixel_width / self.width
+
+    @property
+    def scale_y(self) -> float:
+        """Image pixels per screen point vertically (1.0 unless HiDPI)."""
+        return self.pixel_height / self.height
+
+    def contains(self, x: float, y: float) -> bool:
+        """Whether a screen point lies inside the captured area."""
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def grid_to_screen(frame: Frame, gx: float, gy: float) -> tuple[int, int]:
+    """Map a point on the 0-1000 grid to a screen pixel inside the frame (clamped into it)."""
+    gx = _clamp(gx, 0, GRID)
+    gy = _clamp(gy, 0, GRID)
+    sx = frame.x + math.floor(gx / GRID * frame.width)
+    sy = frame.y + math.floor(gy / GRID * frame.height)
+    return (
+        int(_clamp(sx, frame.x, frame.x + frame.width - 1)),
+        int(_clamp(sy, frame.y, frame.y + frame.height - 1)),
+    )
+
+
+def grid_box_to_screen(frame: Frame, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """Map a grid box to a screen box ``(x1, y1, x2, y2)``; swapped corners are put in order."""
+    x1, y1, x2, y2 = box
+    x1, x2 = sorted((x1, x2))
+    y1, y2 = sorted((y1, y2))
+    sx1, sy1 = grid_to_screen(frame, x1, y1)
+    sx2, sy2 = grid_to_screen(frame, x2, y2)
+    return sx1, sy1, sx2, sy2
+
+
+def box_center(box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The integer centre of a screen box."""
+    x1, y1, x2, y2 = box
+    return (x1 + x2) // 2, (y1 + y2) // 2
+
+
+def screen_to_grid(frame: Frame, x: float, y: float) -> tuple[int, int]:
+    """Inverse of :func:`grid_to_screen` (used to show the model where something is)."""
+    gx = round((x - frame.x) / frame.width * GRID)
+    gy = round((y - frame.y) / frame.height * GRID)
+    return int(_clamp(gx, 0, GRID)), int(_clamp(gy, 0, GRID))
+
+
+def image_to_screen(frame: Frame, px: float, py: float) -> tuple[int, int]:
+    """Map a pixel of the captured image to screen space (divides out the display scale)."""
+    sx = frame.x + math.floor(px / frame.scale_x)
+    sy = frame.y + math.floor(py / frame.scale_y)
+    return (
+        int(_clamp(sx, frame.x, frame.x + frame.width - 1)),
+        int(_clamp(sy, frame.y, frame.y + frame.height - 1)),
+    )
+
+
+def screen_to_image(frame: Frame, x: float, y: float) -> tuple[int, int]:
+    """Map a screen point to a pixel of the captured image."""
+    px = math.floor((x - frame.x) * frame.scale_x)
+    py = math.floor((y - frame.y) * frame.scale_y)
+    return (
+        int(_clamp(px, 0, frame.pixel_width - 1)),
+        int(_clamp(py, 0, frame.pixel_height - 1)),
+    )
+
+
+def fit_to_budget(
+    width: int, height: int, max_pixels: int, *, factor: int = 32, min_pixels: int = 65_536
+) -> tuple[int, int]:
+    """Size to send an image at: sides multiples of ``factor``, area within the pixel budget.
+
+    Mirrors Qwen-VL's ``smart_resize`` so the server does not resize again (one visual token
+    per 32x32 px for Qwen3-VL). The aspect ratio is kept as closely as the rounding allows.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    w_bar = max(factor, round(width / factor) * factor)
+    h_bar = max(factor, round(height / factor) * factor)
+    if w_bar * h_bar > max_pixels:
+        beta = math.sqrt(width * height / max_pixels)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+    elif w_bar * h_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (width * height))
+        w_bar = math.ceil(width * beta / factor) * factor
+        h_bar = math.ceil(height * beta / factor) * factor
+    return w_bar, h_bar
+
+
+def visual_tokens(width: int, height: int) -> int:
+    """Qwen3-VL visual tokens for an image already sized by :func:`fit_to_budget` (+2 delimiters)."""
+    return (width // 32) * (height // 32) + 2

@@ -1,0 +1,45 @@
+"""Image preparation for the model: resize to the pixel budget, encode, wrap as a data URL."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from PIL import Image
+
+from engine.coords import fit_to_budget
+
+
+def encode_png(image: Image.Image, *, compress_level: int = 1) -> bytes:
+    """PNG bytes of ``image``; level 1 because UI text must survive and speed matters more than size."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def prepare_for_model(image: Image.Image, max_pixels: int) -> tuple[bytes, tuple[int, int]]:
+    """Resize ``image`` to the model's pixel budget and encode it as PNG.
+
+    Returns the PNG bytes and the size sent. The 0-1000 grid is relative, so the size sent does not
+    change how answers map back to the screen.
+    """
+    size = fit_to_budget(image.width, image.height, max_pixels)
+    if size != image.size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    return encode_png(image), size
+
+
+def png_data_url(png: bytes) -> str:
+    """A ``data:image/png;base64,...`` URL, the only image form SGLang reads from the client."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def thumbnail_for_client(image: Image.Image, *, max_side: int = 1568, max_pixels: int = 1_150_000) -> Image.Image:
+    """Scale a screenshot down for an MCP client (hosts resize anything larger themselves)."""
+    scale = min(1.0, max_side / max(image.size), (max_pixels / (image.width * image.height)) ** 0.5)
+    if scale >= 1.0:
+        return image
+    size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)

@@ -1,0 +1,166 @@
+"""Prompts in the formats Qwen3-VL was trained on.
+
+* Describe: the grounding style of the official cookbooks (``bbox_2d`` on the 0-1000 grid, JSON).
+* Plan: the ``computer_use`` tool of the computer-use cookbook, with the screen declared 1000x1000
+  so the model answers on the relative grid, and the standard Qwen ``# Tools`` system block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+DESCRIBE_PROMPT = """\
+This is a screenshot of a computer screen, shown to a GUI automation agent.
+Locate every interactive element (buttons, text inputs, checkboxes, radio buttons, links, menus, \
+tabs, icons, list items) and every visible text label. Report bbox coordinates in JSON format, \
+with a one-sentence summary of what is on the screen:
+{"summary": "...", "elements": [{"type": "button", "label": "Submit", "bbox_2d": [x1, y1, x2, y2]}]}
+Use these types: button, input, checkbox, radio, link, menu, tab, icon, text, image, window.
+The label is the element's visible text, or a short description when it has none."""
+
+_COMPUTER_USE_DESCRIPTION = """\
+Use a mouse and keyboard to interact with a computer, and take screenshots.
+* This is an interface to a desktop GUI. You do not have access to a terminal or applications menu. \
+You must click on desktop icons to start applications.
+* Some applications may take time to start or process actions, so you may need to wait and take \
+successive screenshots to see the results of your actions.
+* The screen's resolution is 1000x1000.
+* Whenever you intend to move the cursor to click on an element like an icon, you should consult a \
+screenshot to determine the coordinates of the element before moving the cursor.
+* Make sure to click any buttons, links, icons, etc with the cursor tip in the center of the element. \
+Don't click boxes on their edges unless asked."""
+
+_ACTION_DESCRIPTION = """\
+The action to perform. The available actions are:
+* `key`: Performs key down presses on the arguments passed in order, then performs key releases in reverse order.
+* `type`: Type a string of text on the keyboard.
+* `mouse_move`: Move the cursor to a specified (x, y) pixel coordinate on the screen.
+* `left_click`: Click the left mouse button at a specified (x, y) pixel coordinate on the screen.
+* `left_click_drag`: Click and drag the cursor from `start_coordinate` to a specified (x, y) pixel coordinate on the screen.
+* `right_click`: Click the right mouse button at a specified (x, y) pixel coordinate on the screen.
+* `middle_click`: Click the middle mouse button at a specified (x, y) pixel coordinate on the screen.
+* `double_click`: Double-click the left mouse button at a specified (x, y) pixel coordinate on the screen.
+* `triple_click`: Triple-click the left mouse button at a specified (x, y) pixel coordinate on the screen.
+* `scroll`: Performs a scroll of the mouse scroll wheel.
+* `hscroll`: Performs a horizontal scroll.
+* `wait`: Wait specified seconds for the change to happen.
+* `terminate`: Terminate the current task and report its completion status.
+* `answer`: Answer a question."""
+
+COMPUTER_USE_ACTIONS = (
+    "key", "type", "mouse_move", "left_click", "left_click_drag", "right_click", "middle_click",
+    "double_click", "triple_click", "scroll", "hscroll", "wait", "terminate", "answer",
+)  # fmt: skip
+
+
+def computer_use_tool() -> dict[str, object]:
+    """The ``computer_use`` function schema of the Qwen3-VL computer-use cookbook (1000x1000 screen)."""
+    return {
+        "type": "function",
+        "function": {
+            "name_for_human": "computer_use",
+            "name": "computer_use",
+            "description": _COMPUTER_USE_DESCRIPTION,
+            "parameters": {
+                "properties": {
+                    "action": {
+                        "description": _ACTION_DESCRIPTION,
+                        "enum": list(COMPUTER_USE_ACTIONS),
+                        "type": "string",
+                    },
+                    "keys": {"description": "Required only by `action=key`.", "type": "array"},
+                    "text": {"description": "Required only by `action=type` and `action=answer`.", "type": "string"},
+                    "coordinate": {
+                        "description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) "
+                        "coordinates to move the mouse to.",
+                        "type": "array",
+                    },
+                    "start_coordinate": {
+                        "description": "(x, y): where `left_click_drag` starts; the current mouse position if omitted.",
+                        "type": "array",
+                    },
+                    "pixels": {
+                        "description": "The amount of scrolling to perform. Positive values scroll up, negative values "
+                        "scroll down. Required only by `action=scroll` and `action=hscroll`.",
+                        "type": "number",
+                    },
+                    "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
+                    "status": {
+                        "description": "The status of the task. Required only by `action=terminate`.",
+                        "type": "string",
+                        "enum": ["success", "failure"],
+                    },
+                },
+                "required": ["action"],
+                "type": "object",
+            },
+        },
+    }
+
+
+def planning_system_prompt() -> str:
+    """Qwen's standard tool-calling system block carrying the ``computer_use`` tool."""
+    tool = json.dumps(computer_use_tool(), ensure_ascii=False)
+    return (
+        "You are a helpful assistant.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+        f"{tool}\n</tools>\n\n"
+        "For each function call, return a json object with function name and arguments within "
+        "<tool_call></tool_call> XML tags:\n<tool_call>\n"
+        '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
+    )
+
+
+def planning_user_prompt(
+    goal: str,
+    history: Sequence[str],
+    *,
+    reasoning: str,
+    max_reasoning_steps: int,
+    use_thinking_tokens: bool,
+) -> str:
+    """The user turn for one planning step.
+
+    ``reasoning`` is ``prompted`` (an Instruct model is asked to think first), ``native`` (a
+    -Thinking model thinks by itself) or ``off`` (answer directly).
+    """
+    done = "\n".join(f"Step {i}: {step}" for i, step in enumerate(history, 1)) or "None yet."
+    lines = [
+        f"The user query: {goal}",
+        f"Task progress (you have done the following operations on the current device):\n{done}",
+        "Look at the current screenshot and decide the single next action. "
+        "If the task is complete, or cannot be completed, call `terminate` with the status.",
+    ]
+    if reasoning == "prompted":
+        if use_thinking_tokens:
+            lines.append(
+                f"Before answering, reason step by step in at most {max_reasoning_steps} short numbered steps "
+                "inside <think></think> tags, then give exactly one <tool_call></tool_call>."
+            )
+        else:
+            lines.append(
+                f"Before answering, write `Thought:` followed by at most {max_reasoning_steps} short numbered "
+                "reasoning steps, then `Action:` with a one-line description, then exactly one <tool_call></tool_call>."
+            )
+    else:
+        lines.append("Answer with exactly one <tool_call></tool_call>.")
+    return "\n\n".join(lines)
+
+
+def describe_prompt(question: str | None) -> str:
+    """The describe prompt, with the caller's question when there is one."""
+    if not question:
+        return DESCRIBE_PROMPT
+    return (
+        f'{DESCRIBE_PROMPT}\nAlso answer this question about the screen in an "answer" field of the same JSON '
+        f"object.\nQuestion: {question}"
+    )
+
+
+def point_prompt(target: str) -> str:
+    """Point-grounding prompt in the cookbook's style, for locating one element by its description."""
+    return (
+        f'Locate the GUI element that matches the following description: "{target}". '
+        'Output the point coordinates in JSON format: [{"point_2d": [x, y], "label": "..."}]'
+    )

@@ -1,0 +1,35 @@
+"""Thinking modes: who reasons, and where the reasoning comes back."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ThinkingMode(StrEnum):
+    """How ``plan_next_action`` gets the model to reason.
+
+    * ``native``: a ``-Thinking`` checkpoint reasons by itself; SGLang (``--reasoning-parser qwen3``)
+      returns it as ``reasoning_content`` (vLLM: ``reasoning``), or inline before ``</think>``.
+    * ``prompted``: an ``-Instruct`` model (no thinking switch) is asked to reason in numbered steps
+      before its tool call.
+    * ``off``: answer directly.
+    * ``auto``: ``native`` for checkpoints whose name says Thinking, else ``prompted``.
+    """
+
+    AUTO = "auto"
+    NATIVE = "native"
+    PROMPTED = "prompted"
+    OFF = "off"
+
+
+def resolve_thinking(mode: ThinkingMode, model_name: str, *, requested: bool = True) -> ThinkingMode:
+    """The concrete mode for one call; ``requested=False`` (the caller asked for no thinking) wins.
+
+    A Thinking checkpoint always thinks, so for it ``off`` still reads native reasoning.
+    """
+    is_thinking_model = "thinking" in model_name.lower()
+    if not requested or mode is ThinkingMode.OFF:
+        return ThinkingMode.NATIVE if is_thinking_model else ThinkingMode.OFF
+    if mode is ThinkingMode.AUTO:
+        return ThinkingMode.NATIVE if is_thinking_model else ThinkingMode.PROMPTED
+    return mode

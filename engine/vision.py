@@ -1,0 +1,152 @@
+"""The two model calls the tools make: describe a screenshot, and propose the next action."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from engine import prompts
+from engine.backend import ChatBackend, ChatRequest, ChatResponse
+from engine.imaging import prepare_for_model
+from engine.parsing import (
+    GridDescription,
+    GridElement,
+    ToolCall,
+    parse_description,
+    parse_points,
+    parse_tool_call,
+    split_thinking,
+    thought_before_call,
+)
+from engine.thinking import ThinkingMode, resolve_thinking
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the engine needs to know about sampling, images and thinking."""
+
+    max_image_pixels: int = 1920 * 1088
+    temperature: float = 0.0
+    top_p: float | None = None
+    describe_max_tokens: int = 2048
+    plan_max_tokens: int = 1024
+    thinking_max_tokens: int = 4096
+    thinking_mode: ThinkingMode = ThinkingMode.AUTO
+    max_reasoning_steps: int = 6
+    use_thinking_tokens: bool = True
+
+
+@dataclass(frozen=True)
+class Description:
+    """A describe answer on the grid, with what it cost."""
+
+    grid: GridDescription
+    model: str
+    image_size: tuple[int, int]
+    latency_ms: float
+    raw: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A planning answer: the reasoning and the tool call, coordinates still on the grid."""
+
+    call: ToolCall
+    reasoning: str | None
+    mode: ThinkingMode
+    model: str
+    latency_ms: float
+    raw: str
+
+
+class VisionEngine:
+    """Asks a :class:`ChatBackend` about screenshots in Qwen3-VL's native formats."""
+
+    def __init__(self, backend: ChatBackend, settings: EngineSettings | None = None) -> None:
+        self.backend = backend
+        self.settings = settings or EngineSettings()
+
+    @property
+    def model_name(self) -> str:
+        """The model behind the backend."""
+        return self.backend.model_name
+
+    async def _ask(self, image: Image.Image, request: ChatRequest) -> tuple[ChatResponse, tuple[int, int]]:
+        png, size = prepare_for_model(image, self.settings.max_image_pixels)
+        response = await self.backend.chat(
+            ChatRequest(
+                prompt=request.prompt,
+                image_png=png,
+                system=request.system,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                max_tokens=request.max_tokens,
+                purpose=request.purpose,
+            )
+        )
+        return response, size
+
+    async def describe(self, image: Image.Image, question: str | None = None) -> Description:
+        """List the GUI elements on ``image`` (grounding wants temperature 0)."""
+        response, size = await self._ask(
+            image,
+            ChatRequest(
+                prompt=prompts.describe_prompt(question),
+                temperature=0.0,
+                max_tokens=self.settings.describe_max_tokens,
+                purpose="describe",
+            ),
+        )
+        _, answer = split_thinking(response.content, response.reasoning)
+        grid = parse_description(answer)
+        return Description(grid, response.model, size, response.latency_ms, response.content)
+
+    async def locate(self, image: Image.Image, target: str) -> list[GridElement]:
+        """Ground one described element to points/boxes on the grid."""
+        response, _ = await self._ask(
+            image,
+            ChatRequest(prompt=prompts.point_prompt(target), temperature=0.0, max_tokens=256, purpose="locate"),
+        )
+        _, answer = split_thinking(response.content, response.reasoning)
+        return parse_points(answer)
+
+    async def plan(
+        self,
+        image: Image.Image,
+        goal: str,
+        history: Sequence[str] = (),
+        *,
+        thinking: bool = True,
+        max_reasoning_steps: int | None = None,
+    ) -> Proposal:
+        """Propose the next ``computer_use`` call for ``goal`` given what was done so far."""
+        mode = resolve_thinking(self.settings.thinking_mode, self.model_name, requested=thinking)
+        steps = max_reasoning_steps or self.settings.max_reasoning_steps
+        prompt = prompts.planning_user_prompt(
+            goal,
+            history,
+            reasoning=mode.value,
+            max_reasoning_steps=steps,
+            use_thinking_tokens=self.settings.use_thinking_tokens,
+        )
+        max_tokens = self.settings.plan_max_tokens
+        if mode in (ThinkingMode.NATIVE, ThinkingMode.PROMPTED):
+            max_tokens = self.settings.thinking_max_tokens
+        response, _ = await self._ask(
+            image,
+            ChatRequest(
+                prompt=prompt,
+                system=prompts.planning_system_prompt(),
+                temperature=self.settings.temperature,
+                top_p=self.settings.top_p,
+                max_tokens=max_tokens,
+                purpose="plan",
+            ),
+        )
+        reasoning, answer = split_thinking(response.content, response.reasoning)
+        call = parse_tool_call(answer)
+        if reasoning is None:
+            reasoning = thought_before_call(answer)
+        return Proposal(call, reasoning, mode, response.model, response.latency_ms, response.content)

@@ -1,0 +1,77 @@
+"""The ``vlm-desktop-mcp`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+
+from mcp_server import __version__
+from mcp_server.config import SHORTCUTS, ConfigError, load_settings
+from mcp_server.server import build_server
+from mcp_server.transports import serve
+
+log = logging.getLogger("vlm_desktop_mcp")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vlm-desktop-mcp",
+        description="MCP server that sees and drives this desktop with a local Qwen3-VL model.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve_cmd.add_argument("--config", type=Path, help="YAML config file (sections model:, server:, desktop:)")
+    serve_cmd.add_argument("--transport", choices=["stdio", "sse", "http"], help="default: stdio")
+    serve_cmd.add_argument("--host", help="address for sse/http (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, help="port for sse/http (default 8765)")
+    serve_cmd.add_argument("--base-url", help="OpenAI-compatible model server (default http://127.0.0.1:30000/v1)")
+    serve_cmd.add_argument("--model", help="model name (default Qwen/Qwen3-VL-2B-Instruct)")
+    serve_cmd.add_argument("--backend", choices=["sglang", "openai", "transformers", "none"], help="default sglang")
+    serve_cmd.add_argument("--api-key", help="bearer token for the model server, if it wants one")
+    serve_cmd.add_argument("--thinking", choices=["auto", "native", "prompted", "off"], help="default auto")
+    serve_cmd.add_argument("--monitor", type=int, help="monitor to capture by default (1 = primary, 0 = all)")
+    serve_cmd.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve_cmd.add_argument(
+        "--dry-run", action="store_const", const=True, default=None, help="validate and record actions, send no input"
+    )
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    """Logs go to stderr: in stdio mode stdout is the protocol channel."""
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    flags = {key: getattr(args, key, None) for key in SHORTCUTS}
+    try:
+        settings = load_settings(flags, os.environ, args.config)
+    except ConfigError as exc:
+        print(f"vlm-desktop-mcp: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.server.log_level)
+    log.info(
+        "serving over %s; model %s via %s at %s%s",
+        settings.server.transport,
+        settings.model.name,
+        settings.model.backend,
+        settings.model.base_url,
+        " (dry run: no input is sent)" if settings.desktop.dry_run else "",
+    )
+    server = build_server(settings)
+    try:
+        anyio.run(serve, server, settings)
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,130 @@
+"""Opening and closing the shared runtime: model backend, capture, input."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+from engine.backend import ChatBackend
+from engine.backends.openai_http import OpenAIHTTPBackend
+from engine.errors import ModelError
+from engine.vision import EngineSettings, VisionEngine
+from mcp_server.config import Settings
+from tools.capture import MssCapturer
+from tools.inputs import PyAutoGuiDriver
+from tools.runtime import Runtime, ToolSettings
+from tools.snapshots import SnapshotStore
+
+log = logging.getLogger(__name__)
+
+
+def make_backend(settings: Settings) -> ChatBackend | None:
+    """The configured model backend (``None`` for ``backend: none``)."""
+    model = settings.model
+    if model.backend == "none":
+        return None
+    if model.backend == "transformers":
+        from engine.backends.transformers_backend import TransformersBackend
+
+        return TransformersBackend(model.name, device=model.device, max_pixels=model.max_image_pixels)
+    return OpenAIHTTPBackend(
+        model.base_url,
+        model.name,
+        api_key=model.api_key,
+        connect_timeout=model.connect_timeout,
+        read_timeout=model.read_timeout,
+        retries=model.retries,
+    )
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    """Engine settings from the model section."""
+    model = settings.model
+    return EngineSettings(
+        max_image_pixels=model.max_image_pixels,
+        temperature=model.temperature,
+        top_p=model.top_p,
+        thinking_mode=model.thinking_mode,
+        max_reasoning_steps=model.max_reasoning_steps,
+        use_thinking_tokens=model.use_thinking_tokens,
+    )
+
+
+def tool_settings(settings: Settings) -> ToolSettings:
+    """Tool settings from the desktop section."""
+    desktop = settings.desktop
+    return ToolSettings(
+        dry_run=desktop.dry_run,
+        default_monitor=desktop.monitor,
+        settle_timeout=desktop.settle_timeout,
+        settle_interval=desktop.settle_interval,
+        max_text_length=desktop.max_text_length,
+    )
+
+
+async def _check_model(backend: ChatBackend) -> None:
+    if not isinstance(backend, OpenAIHTTPBackend):
+        return
+    with anyio.move_on_after(3):
+        try:
+            served = await backend.models()
+        except ModelError as exc:
+            log.warning("model server not reachable yet (%s); tools that need it will fail until it is", exc)
+            return
+        log.info("model server at %s serves %s", backend.base_url, ", ".join(served) or "no models")
+
+
+class SharedRuntime:
+    """One runtime per process, shared by every session (SSE opens the lifespan per connection).
+
+    Reference-counted: the first session opens it, the last one closes it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime: Runtime | None = None
+        self._users = 0
+        self._lock = anyio.Lock()
+        self._backend: ChatBackend | None = None
+        self._capturer: MssCapturer | None = None
+
+    async def _open(self) -> Runtime:
+        self._backend = make_backend(self.settings)
+        engine = None if self._backend is None else VisionEngine(self._backend, engine_settings(self.settings))
+        if self._backend is not None:
+            await _check_model(self._backend)
+        self._capturer = MssCapturer()
+        driver = PyAutoGuiDriver(pause=self.settings.desktop.pause, failsafe=self.settings.desktop.failsafe)
+        try:
+            await anyio.to_thread.run_sync(driver.load)
+        except Exception as exc:  # the server still starts; desktop tools report the problem
+            log.warning("desktop input is not available: %s", exc)
+        return Runtime(tool_settings(self.settings), engine, self._capturer, driver, SnapshotStore())
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Runtime]:
+        """Use the runtime for the duration of one session."""
+        async with self._lock:
+            if self.runtime is None:
+                self.runtime = await self._open()
+            self._users += 1
+        try:
+            yield self.runtime
+        finally:
+            async with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    await self.close()
+
+    async def close(self) -> None:
+        """Release the backend and capture handles."""
+        if self._backend is not None:
+            await self._backend.aclose()
+        if self._capturer is not None:
+            self._capturer.close()
+        self.runtime = None
+        self._backend = None
+        self._capturer = None

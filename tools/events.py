@@ -1,0 +1,82 @@
+"""From an action to the primitive input events that perform it (pure, validated)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tools.actions import Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.capture import Monitor
+from tools.errors import InvalidAction
+from tools.inputs import InputEvent, split_text
+from tools.keys import normalize_chord
+
+AnyAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
+
+
+def check_on_screen(x: int, y: int, monitors: Sequence[Monitor]) -> None:
+    """Refuse a point that lies on no monitor (index 0, the bounding box, does not count)."""
+    screens = [m for m in monitors if m.index > 0] or list(monitors)
+    if any(m.contains(x, y) for m in screens):
+        return
+    bounds = "; ".join(
+        f"monitor {m.index}: x {m.x}..{m.x + m.width - 1}, y {m.y}..{m.y + m.height - 1}" for m in screens
+    )
+    raise InvalidAction(f"point ({x}, {y}) is outside the screen ({bounds}); nothing was done")
+
+
+def _points(action: AnyAction) -> list[tuple[int, int]]:
+    points: list[tuple[int, int]] = []
+    x, y = getattr(action, "x", None), getattr(action, "y", None)
+    if (x is None) != (y is None):
+        raise InvalidAction(f"{action.type}: give both x and y, or neither")
+    if x is not None and y is not None:
+        points.append((x, y))
+    if isinstance(action, Drag):
+        points.append((action.to_x, action.to_y))
+    return points
+
+
+def plan_events(
+    action: AnyAction,
+    monitors: Sequence[Monitor],
+    is_valid_key: Callable[[str], bool],
+    *,
+    max_text_length: int = 10_000,
+) -> list[InputEvent]:
+    """The events that perform ``action``; raises :class:`InvalidAction` before anything is sent."""
+    for x, y in _points(action):
+        check_on_screen(x, y, monitors)
+    match action:
+        case Click():
+            return [InputEvent("click", x=action.x, y=action.y, button=action.button, clicks=action.clicks)]
+        case DoubleClick():
+            return [InputEvent("click", x=action.x, y=action.y, button="left", clicks=2)]
+        case RightClick():
+            return [InputEvent("click", x=action.x, y=action.y, button="right", clicks=1)]
+        case Move():
+            return [InputEvent("move", x=action.x, y=action.y)]
+        case Drag():
+            return [
+                InputEvent("move", x=action.x, y=action.y),
+                InputEvent("mouse_down", x=action.x, y=action.y, button="left"),
+                InputEvent("move", x=(action.x + action.to_x) // 2, y=(action.y + action.to_y) // 2),
+                InputEvent("move", x=action.to_x, y=action.to_y),
+                InputEvent("mouse_up", x=action.to_x, y=action.to_y, button="left"),
+            ]
+        case TypeText():
+            if len(action.text) > max_text_length:
+                raise InvalidAction(f"text is {len(action.text)} characters; the limit is {max_text_length}")
+            if any(ord(c) < 32 and c not in "\n\t" for c in action.text):
+                raise InvalidAction("text contains control characters; use a key action for special keys")
+            focus = [] if action.x is None else [InputEvent("click", x=action.x, y=action.y, button="left", clicks=1)]
+            return focus + split_text(action.text)
+        case Key():
+            return [InputEvent("hotkey", keys=tuple(normalize_chord(action.keys, is_valid_key)))]
+        case Scroll():
+            op = "hscroll" if action.horizontal else "scroll"
+            return [InputEvent(op, x=action.x, y=action.y, amount=action.amount)]
+        case Wait():
+            return [InputEvent("sleep", seconds=action.seconds)]
+        case Done():
+            return []
+    raise InvalidAction(f"unsupported action type {action.type!r}")  # pragma: no cover - union is closed

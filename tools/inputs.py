@@ -1,0 +1,207 @@
+"""Input events and the drivers that send them.
+
+An action becomes a list of primitive :class:`InputEvent` s first (pure, validated, recorded), and
+only then is sent. Dry runs stop after recording, so both paths share everything up to the send.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol
+
+from tools.errors import DesktopUnavailable, InvalidAction
+
+log = logging.getLogger(__name__)
+
+Op = Literal["move", "click", "mouse_down", "mouse_up", "hotkey", "write", "unicode", "scroll", "hscroll", "sleep"]
+
+
+@dataclass(frozen=True)
+class InputEvent:
+    """One primitive input event; unused fields stay ``None``."""
+
+    op: Op
+    x: int | None = None
+    y: int | None = None
+    button: str | None = None
+    clicks: int | None = None
+    keys: tuple[str, ...] | None = None
+    text: str | None = None
+    amount: int | None = None
+    seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event without its unused fields (what results and logs show)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v is not None}
+
+
+class InputDriver(Protocol):
+    """Sends primitive events to the desktop."""
+
+    def is_valid_key(self, name: str) -> bool:
+        """Whether ``name`` is a key the driver can press (unknown keys must never be silently dropped)."""
+        ...
+
+    def position(self) -> tuple[int, int]:
+        """Current pointer position in screen pixels."""
+        ...
+
+    def send(self, events: Sequence[InputEvent]) -> None:
+        """Send ``events`` in order (blocking); release anything held if one fails."""
+        ...
+
+
+def is_ascii_typable(char: str) -> bool:
+    """Characters pyautogui can type itself (everything else it would silently drop)."""
+    return char in "\n\t" or 32 <= ord(char) < 127
+
+
+def split_text(text: str) -> list[InputEvent]:
+    """Split text into runs pyautogui types (``write``) and runs typed by code point (``unicode``)."""
+    events: list[InputEvent] = []
+    run = ""
+    run_ascii: bool | None = None
+    for char in text:
+        ascii_char = is_ascii_typable(char)
+        if run and ascii_char != run_ascii:
+            events.append(InputEvent("write" if run_ascii else "unicode", text=run))
+            run = ""
+        run += char
+        run_ascii = ascii_char
+    if run:
+        events.append(InputEvent("write" if run_ascii else "unicode", text=run))
+    return events
+
+
+class PyAutoGuiDriver:
+    """Sends events with pyautogui, imported lazily (it needs ``DISPLAY`` at import time).
+
+    Non-ASCII text, which pyautogui drops, is sent on X11 as one keysym per character with
+    ``xdotool key`` (``xdotool type`` mangles case and CJK); elsewhere it is pasted from the clipboard.
+    """
+
+    def __init__(self, *, pause: float = 0.02, failsafe: bool = True) -> None:
+        self._pause = pause
+        self._failsafe = failsafe
+        self._pyautogui: Any = None
+
+    def _gui(self) -> Any:
+        if self._pyautogui is None:
+            try:
+                import pyautogui
+            except Exception as exc:  # KeyError for DISPLAY, Xlib errors, missing backends
+                raise DesktopUnavailable(
+                    f"cannot load pyautogui ({exc.__class__.__name__}: {exc}). Is DISPLAY set and the X server "
+                    "reachable (XAUTHORITY)?"
+                ) from exc
+            pyautogui.FAILSAFE = self._failsafe
+            pyautogui.PAUSE = self._pause
+            self._pyautogui = pyautogui
+        return self._pyautogui
+
+    def load(self) -> None:
+        """Import pyautogui now (call from a worker thread at start-up)."""
+        self._gui()
+
+    def is_valid_key(self, name: str) -> bool:
+        """pyautogui's own key list; single characters are keys too."""
+        return bool(self._gui().isValidKey(name))
+
+    def position(self) -> tuple[int, int]:
+        """Pointer position."""
+        point = self._gui().position()
+        return int(point[0]), int(point[1])
+
+    def send(self, events: Sequence[InputEvent]) -> None:
+        """Send events; on any failure release held buttons and keys, then raise a tool failure."""
+        gui = self._gui()
+        held_buttons: list[str] = []
+        held_keys: list[str] = []
+        try:
+            for event in events:
+                self._send_one(gui, event, held_buttons, held_keys)
+        except Exception as exc:
+            self._release(gui, held_buttons, held_keys)
+            if exc.__class__.__name__ == "FailSafeException":
+                raise InvalidAction(
+                    "pyautogui fail-safe triggered (the pointer is in a screen corner); the action was aborted. "
+                    "Move the pointer away from the corner to continue."
+                ) from exc
+            if isinstance(exc, (InvalidAction, DesktopUnavailable)):
+                raise
+            raise DesktopUnavailable(f"sending input failed: {exc.__class__.__name__}: {exc}") from exc
+
+    def _send_one(self, gui: Any, event: InputEvent, held_buttons: list[str], held_keys: list[str]) -> None:
+        match event.op:
+            case "move":
+                gui.moveTo(event.x, event.y)
+            case "click":
+                gui.click(event.x, event.y, clicks=event.clicks or 1, interval=0.05, button=event.button or "left")
+            case "mouse_down":
+                gui.mouseDown(event.x, event.y, button=event.button or "left")
+                held_buttons.append(event.button or "left")
+            case "mouse_up":
+                gui.mouseUp(event.x, event.y, button=event.button or "left")
+                if held_buttons:
+                    held_buttons.pop()
+            case "hotkey":
+                for key in event.keys or ():
+                    gui.keyDown(key)
+                    held_keys.append(key)
+                for key in reversed(event.keys or ()):
+                    gui.keyUp(key)
+                    held_keys.remove(key)
+            case "write":
+                gui.write(event.text or "", interval=0.0)
+            case "unicode":
+                self._type_unicode(gui, event.text or "")
+            case "scroll":
+                gui.scroll(event.amount or 0, x=event.x, y=event.y)
+            case "hscroll":
+                gui.hscroll(event.amount or 0, x=event.x, y=event.y)
+            case "sleep":
+                gui.sleep(event.seconds or 0)
+
+    def _type_unicode(self, gui: Any, text: str) -> None:
+        if sys.platform.startswith("linux"):
+            xdotool = shutil.which("xdotool")
+            if xdotool is None:
+                raise DesktopUnavailable("typing non-ASCII text on X11 needs xdotool: apt-get install xdotool")
+            keysyms = [f"U{ord(c):04X}" for c in text]
+            # One keysym per character: xdotool binds a spare keycode to it, which keeps case and CJK intact.
+            result = subprocess.run(
+                [xdotool, "key", "--delay", "15", *keysyms],
+                capture_output=True,
+                text=True,
+                timeout=10 + len(text) * 0.1,
+                env=os.environ.copy(),
+            )
+            if result.returncode != 0:
+                raise DesktopUnavailable(f"xdotool failed to type text: {result.stderr.strip()[:200]}")
+            return
+        import pyperclip  # a pyautogui dependency; used only off X11
+
+        previous = pyperclip.paste()
+        pyperclip.copy(text)
+        gui.hotkey("command" if sys.platform == "darwin" else "ctrl", "v")
+        gui.sleep(0.1)
+        pyperclip.copy(previous)
+
+    @staticmethod
+    def _release(gui: Any, held_buttons: list[str], held_keys: list[str]) -> None:
+        for button in reversed(held_buttons):
+            try:
+                gui.mouseUp(button=button)
+            except Exception:  # best effort while already failing
+                log.warning("could not release mouse button %s", button)
+        for key in reversed(held_keys):
+            try:
+                gui.keyUp(key)
+            except Exception:
+                log.warning("could not release key %s", key)

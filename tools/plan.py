@@ -1,0 +1,151 @@
+"""``plan_next_action``: capture, let the model reason, map its ``computer_use`` call to an action."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+from pydantic import TypeAdapter, ValidationError
+
+from engine.coords import Frame, grid_to_screen
+from engine.parsing import ToolCall
+from tools.actions import Action, Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.describe import capture_screen, screen_info
+from tools.errors import ModelFailure
+from tools.keys import split_chord
+from tools.model_calls import ask_model, require_engine
+from tools.results import PlanResult
+from tools.runtime import Progress, Runtime, no_progress
+from tools.snapshots import Snapshot
+
+_ACTION = TypeAdapter(Action)
+_WHEEL_PIXELS = 100
+"""Qwen's ``pixels`` are sometimes wheel clicks (-5) and sometimes distances (-500): values above
+20 are read as distances at ~100 px per wheel click, so a model never sends 500 wheel clicks."""
+
+
+def _point(frame: Frame, arguments: dict[str, Any], key: str = "coordinate") -> tuple[int, int] | None:
+    value = arguments.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"{key} must be [x, y], got {value!r}")
+    gx, gy = (float(v) for v in value)
+    return grid_to_screen(frame, gx, gy)
+
+
+def _wheel(pixels: Any) -> int:
+    amount = round(float(pixels))
+    if abs(amount) > 20:
+        amount = max(1, round(abs(amount) / _WHEEL_PIXELS)) * (1 if amount > 0 else -1)
+    return max(-30, min(30, amount)) or (1 if float(pixels) > 0 else -1)
+
+
+def to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
+    """Map a ``computer_use`` call (grid coordinates) to our action union (screen pixels).
+
+    Raises :class:`ValueError` for calls that do not form a valid action.
+    """
+    if call.name != "computer_use":
+        raise ValueError(f"unknown function {call.name!r} (expected computer_use)")
+    args = call.arguments
+    name = str(args.get("action", "")).strip().lower()
+    point = _point(frame, args)
+
+    def need_point() -> tuple[int, int]:
+        if point is None:
+            raise ValueError(f"{name} needs a coordinate")
+        return point
+
+    match name:
+        case "left_click" | "click":
+            x, y = need_point()
+            return Click(x=x, y=y)
+        case "middle_click":
+            x, y = need_point()
+            return Click(x=x, y=y, button="middle")
+        case "triple_click":
+            x, y = need_point()
+            return Click(x=x, y=y, clicks=3)
+        case "double_click":
+            x, y = need_point()
+            return DoubleClick(x=x, y=y)
+        case "right_click":
+            x, y = need_point()
+            return RightClick(x=x, y=y)
+        case "mouse_move":
+            x, y = need_point()
+            return Move(x=x, y=y)
+        case "left_click_drag":
+            start = _point(frame, args, "start_coordinate") or pointer
+            end = need_point()
+            return Drag(x=start[0], y=start[1], to_x=end[0], to_y=end[1])
+        case "type":
+            x, y = point if point is not None else (None, None)
+            return TypeText(text=str(args.get("text", "")), x=x, y=y)
+        case "key":
+            keys = args.get("keys", args.get("key"))
+            keys = [keys] if isinstance(keys, str) else keys
+            if not isinstance(keys, list) or not keys:
+                raise ValueError("key needs a non-empty list of keys")
+            return Key(keys=split_chord(str(k) for k in keys))
+        case "scroll" | "hscroll":
+            x, y = point if point is not None else (None, None)
+            return Scroll(amount=_wheel(args.get("pixels", -3)), x=x, y=y, horizontal=name == "hscroll")
+        case "wait":
+            return Wait(seconds=min(30.0, max(0.0, float(args.get("time", 1.0)))))
+        case "terminate":
+            status = "failure" if str(args.get("status", "success")).lower() == "failure" else "success"
+            return Done(status=status)
+        case "answer":
+            return Done(status="success", answer=str(args.get("text", "")))
+    raise ValueError(f"unknown computer_use action {name!r}")
+
+
+async def plan_next_action(
+    runtime: Runtime,
+    goal: str,
+    history: Sequence[str] = (),
+    thinking: bool = True,
+    max_reasoning_steps: int | None = None,
+    monitor: int | None = None,
+    progress: Progress = no_progress,
+) -> PlanResult:
+    """Propose the next action towards ``goal``; the result's ``action`` is ready for execute_action."""
+    engine = require_engine(runtime, "plan_next_action")
+    started = time.perf_counter()
+    await progress(0, 3, "capturing the screen")
+    capture = await capture_screen(runtime, None, monitor)
+    captured = time.perf_counter()
+    await progress(1, 3, f"{engine.model_name} is reasoning")
+    proposal = await ask_model(
+        engine.plan(capture.image, goal, history, thinking=thinking, max_reasoning_steps=max_reasoning_steps)
+    )
+    answered = time.perf_counter()
+    pointer = await anyio.to_thread.run_sync(runtime.driver.position)
+    try:
+        action = _ACTION.validate_python(to_action(proposal.call, capture.frame, pointer).model_dump())
+    except (ValueError, ValidationError) as exc:
+        raise ModelFailure(f"the model proposed an action that cannot be performed: {exc}", raw=proposal.raw) from exc
+    snapshot_id = runtime.snapshots.new_id()
+    runtime.snapshots.put(Snapshot(snapshot_id, capture.frame, time.time()))
+    await progress(3, 3, f"next: {action.type}")
+    return PlanResult(
+        snapshot_id=snapshot_id,
+        reasoning=proposal.reasoning,
+        action=action,
+        done=isinstance(action, Done),
+        thinking_mode=proposal.mode.value,  # type: ignore[arg-type]  # AUTO is resolved away
+        model=proposal.model,
+        model_action=proposal.call.arguments,
+        timings_ms={
+            "capture": round((captured - started) * 1000, 1),
+            "model": round((answered - captured) * 1000, 1),
+            "total": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+
+
+__all__ = ["plan_next_action", "screen_info", "to_action"]

@@ -1,0 +1,148 @@
+"""The tools as plain data: name, description, kind, parameters, result and handler.
+
+``mcp_server`` turns each :class:`ToolSpec` into an MCP tool; nothing here knows about MCP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.actions import Action
+from tools.describe import RegionArg, describe_screen
+from tools.execute import execute_action
+from tools.plan import plan_next_action
+from tools.results import DescribeResult, ExecuteResult, PlanResult
+from tools.runtime import Progress, Runtime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's result: the structured result, plus images to show the client."""
+
+    result: BaseModel
+    images: list[Image.Image] = field(default_factory=list)
+    text: str | None = None
+
+
+Handler = Callable[[Runtime, Any, Progress], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool. ``kind`` decides the MCP annotations: ``read`` tools only look, ``act`` tools change things."""
+
+    name: str
+    title: str
+    description: str
+    kind: Literal["read", "act"]
+    params: type[BaseModel]
+    result: type[BaseModel]
+    handler: Handler
+
+
+class DescribeParams(BaseModel):
+    """Arguments of describe_screen."""
+
+    model_config = ConfigDict(extra="forbid")
+    region: RegionArg | None = Field(
+        None, description="Only this screen rectangle {x, y, width, height} (screen pixels). Default: whole monitor."
+    )
+    monitor: int | None = Field(None, ge=0, le=16, description="Monitor to capture: 1 = primary, 0 = all monitors.")
+    question: str | None = Field(
+        None, max_length=2000, description="Optional question about the screen; the answer comes back in `answer`."
+    )
+    include_screenshot: bool = Field(False, description="Also return the screenshot as an image (scaled down).")
+
+
+class PlanParams(BaseModel):
+    """Arguments of plan_next_action."""
+
+    model_config = ConfigDict(extra="forbid")
+    goal: str = Field(min_length=1, max_length=4000, description="What the user wants done on this desktop.")
+    history: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Short descriptions of the steps already taken, oldest first.",
+    )
+    thinking: bool = Field(True, description="Let the model reason step by step before it answers (slower, better).")
+    max_reasoning_steps: int | None = Field(None, ge=1, le=32, description="Cap on numbered reasoning steps.")
+    monitor: int | None = Field(None, ge=0, le=16, description="Monitor to look at: 1 = primary, 0 = all.")
+
+
+class ExecuteParams(BaseModel):
+    """Arguments of execute_action."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Action = Field(description="One action; `type` selects it. Coordinates are absolute screen pixels.")
+    dry_run: bool | None = Field(
+        None, description="Validate and report the input events without sending them. Server setting if omitted."
+    )
+
+
+async def _describe(runtime: Runtime, params: DescribeParams, progress: Progress) -> Outcome:
+    result, capture = await describe_screen(runtime, params.region, params.monitor, params.question, progress)
+    return Outcome(result, [capture.image] if params.include_screenshot else [])
+
+
+async def _plan(runtime: Runtime, params: PlanParams, progress: Progress) -> Outcome:
+    result = await plan_next_action(
+        runtime, params.goal, params.history, params.thinking, params.max_reasoning_steps, params.monitor, progress
+    )
+    return Outcome(result)
+
+
+async def _execute(runtime: Runtime, params: ExecuteParams, progress: Progress) -> Outcome:
+    return Outcome(await execute_action(runtime, params.action, params.dry_run, progress))
+
+
+TOOLS: list[ToolSpec] = [
+    ToolSpec(
+        name="describe_screen",
+        title="Describe the screen",
+        description=(
+            "Take a screenshot and list the GUI elements on it (buttons, inputs, checkboxes, links, text...), each "
+            "with a label, a box and a `center` in absolute screen pixels that execute_action can click directly, "
+            "plus a one-sentence summary. Use it to find where things are before acting, or pass `question` to ask "
+            "about the screen. It never changes anything on screen."
+        ),
+        kind="read",
+        params=DescribeParams,
+        result=DescribeResult,
+        handler=_describe,
+    ),
+    ToolSpec(
+        name="plan_next_action",
+        title="Plan the next GUI action",
+        description=(
+            "Look at the screen and let the local vision model decide the single next step towards `goal`, "
+            "reasoning step by step first. Returns the reasoning and an `action` object that can be passed "
+            "unchanged to execute_action; `done` is true when the model considers the task finished. It does not "
+            "act by itself."
+        ),
+        kind="read",
+        params=PlanParams,
+        result=PlanResult,
+        handler=_plan,
+    ),
+    ToolSpec(
+        name="execute_action",
+        title="Perform one GUI action",
+        description=(
+            "Perform one mouse or keyboard action on the real desktop: click, double_click, right_click, move, "
+            "drag, type (any Unicode text), key (one chord such as ['ctrl', 'a']), scroll, wait, or done. "
+            "Coordinates are absolute screen pixels, e.g. an element's `center` from describe_screen. Points off "
+            "the screen and unknown key names are refused. Returns the input events sent and whether the screen "
+            "changed. Use dry_run to check an action without performing it."
+        ),
+        kind="act",
+        params=ExecuteParams,
+        result=ExecuteResult,
+        handler=_execute,
+    ),
+]
+"""Every tool the server offers, in the order they are listed to clients."""

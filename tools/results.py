@@ -1,0 +1,70 @@
+"""What the tools return: pydantic models that double as the MCP output schemas."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.actions import Action
+
+
+class ScreenInfo(BaseModel):
+    """The captured area, in screen pixels."""
+
+    width: int
+    height: int
+    origin: tuple[int, int] = Field(description="Top-left corner of the captured area on the screen.")
+    monitor: int = Field(description="mss monitor index: 1.. for one monitor, 0 for all together.")
+    scale: float = Field(1.0, description="Image pixels per screen pixel (above 1 on HiDPI displays).")
+
+
+class Element(BaseModel):
+    """One GUI element. ``bbox`` and ``center`` are absolute screen pixels: click ``center``."""
+
+    id: str = Field(description="Stable within this snapshot, e.g. 'e3'.")
+    type: str = Field(description="button, input, checkbox, radio, link, menu, tab, icon, text, image, window...")
+    label: str
+    bbox: tuple[int, int, int, int] = Field(description="[x1, y1, x2, y2] in screen pixels.")
+    center: tuple[int, int] = Field(description="[x, y] screen pixel to click.")
+    source: Literal["model", "ocr", "fused"] = "model"
+
+
+class DescribeResult(BaseModel):
+    """``describe_screen``'s structured result."""
+
+    snapshot_id: str
+    screen: ScreenInfo
+    summary: str
+    elements: list[Element]
+    answer: str | None = Field(None, description="The model's answer to `question`, when one was asked.")
+    model: str
+    timings_ms: dict[str, float]
+
+
+class PlanResult(BaseModel):
+    """``plan_next_action``'s structured result."""
+
+    snapshot_id: str
+    reasoning: str | None = Field(description="The model's step-by-step reasoning (None when thinking is off).")
+    action: Action = Field(description="Pass this object unchanged to execute_action.")
+    done: bool = Field(description="True when the model says the task is finished (action.type == 'done').")
+    thinking_mode: Literal["native", "prompted", "off"]
+    model: str
+    model_action: dict[str, Any] = Field(description="The model's raw computer_use arguments (0-1000 grid).")
+    timings_ms: dict[str, float]
+
+
+class ExecuteResult(BaseModel):
+    """``execute_action``'s structured result."""
+
+    status: Literal["executed", "dry_run"]
+    action_type: str
+    performed: list[dict[str, Any]] = Field(description="The primitive input events sent (or, in a dry run, not sent).")
+    screen_changed: bool
+    changed_region: tuple[int, int, int, int] | None = Field(
+        None, description="Screen box [x1, y1, x2, y2] of what changed, when something did."
+    )
+    settled: bool = Field(description="False when the screen was still changing when we stopped waiting.")
+    answer: str | None = None
+    duration_ms: float
