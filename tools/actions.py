@@ -78,7 +78,7 @@ class Key(_Action):
 
 
 class Scroll(_Action):
-    """Scroll the wheel by ``amount`` clicks (positive = up/left... see ``horizontal``), at (x, y) when given."""
+    """Scroll the wheel by ``amount`` clicks (positive = up, or right when horizontal), at (x, y) when given."""
 
     type: Literal["scroll"] = "scroll"
     amount: int = Field(ge=-100, le=100, description="Wheel clicks; positive scrolls up (or right if horizontal).")

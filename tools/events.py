@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from tools.actions import Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
 from tools.capture import Monitor
 from tools.errors import InvalidAction
-from tools.inputs import InputEvent, split_text
+from tools.inputs import InputEvent, Op, split_text
 from tools.keys import normalize_chord
 
 AnyAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
@@ -73,7 +73,7 @@ def plan_events(
         case Key():
             return [InputEvent("hotkey", keys=tuple(normalize_chord(action.keys, is_valid_key)))]
         case Scroll():
-            op = "hscroll" if action.horizontal else "scroll"
+            op: Op = "hscroll" if action.horizontal else "scroll"
             return [InputEvent(op, x=action.x, y=action.y, amount=action.amount)]
         case Wait():
             return [InputEvent("sleep", seconds=action.seconds)]

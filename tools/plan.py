@@ -83,8 +83,9 @@ def to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
             end = need_point()
             return Drag(x=start[0], y=start[1], to_x=end[0], to_y=end[1])
         case "type":
-            x, y = point if point is not None else (None, None)
-            return TypeText(text=str(args.get("text", "")), x=x, y=y)
+            if point is None:
+                return TypeText(text=str(args.get("text", "")))
+            return TypeText(text=str(args.get("text", "")), x=point[0], y=point[1])
         case "key":
             keys = args.get("keys", args.get("key"))
             keys = [keys] if isinstance(keys, str) else keys
@@ -92,13 +93,16 @@ def to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
                 raise ValueError("key needs a non-empty list of keys")
             return Key(keys=split_chord(str(k) for k in keys))
         case "scroll" | "hscroll":
-            x, y = point if point is not None else (None, None)
-            return Scroll(amount=_wheel(args.get("pixels", -3)), x=x, y=y, horizontal=name == "hscroll")
+            amount = _wheel(args.get("pixels", -3))
+            if point is None:
+                return Scroll(amount=amount, horizontal=name == "hscroll")
+            return Scroll(amount=amount, x=point[0], y=point[1], horizontal=name == "hscroll")
         case "wait":
             return Wait(seconds=min(30.0, max(0.0, float(args.get("time", 1.0)))))
         case "terminate":
-            status = "failure" if str(args.get("status", "success")).lower() == "failure" else "success"
-            return Done(status=status)
+            if str(args.get("status", "success")).lower() == "failure":
+                return Done(status="failure")
+            return Done(status="success")
         case "answer":
             return Done(status="success", answer=str(args.get("text", "")))
     raise ValueError(f"unknown computer_use action {name!r}")

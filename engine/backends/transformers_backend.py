@@ -32,8 +32,8 @@ def split_thinking(text: str) -> tuple[str | None, str]:
     """Split a completion into ``(reasoning, content)`` at the first ``</think>``.
 
     -Thinking checkpoints open ``<think>`` in the prompt, so their completion is
-    ``reasoning</think>answer``; a leading ``<think>`` is dropped too. Without ``</think>`` the whole
-    text is content and the reasoning is ``None``.
+    ``reasoning</think>answer``; a leading ``<think>`` is dropped too. Without ``</think>`` the
+    whole text is content and the reasoning is ``None``.
     """
     head, marker, tail = text.partition("</think>")
     if not marker:
@@ -50,10 +50,12 @@ def _strip_end_markers(text: str) -> str:
     return text.strip()
 
 
-def _image_only_processor_class() -> type:
+def _image_only_processor_class() -> Any:
     from transformers import Qwen3VLProcessor
 
-    class ImageOnlyQwen3VLProcessor(Qwen3VLProcessor):  # type: ignore[misc]
+    base: Any = Qwen3VLProcessor
+
+    class ImageOnlyQwen3VLProcessor(base):  # type: ignore[misc]
         """Qwen3VLProcessor without the video processor (which would need torchvision)."""
 
         # ProcessorMixin derives its sub-processors from this signature: no video_processor here.
@@ -64,7 +66,9 @@ def _image_only_processor_class() -> type:
             chat_template: str | None = None,
             **kwargs: Any,
         ) -> None:
-            super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
+            super().__init__(
+                image_processor, tokenizer, None, chat_template=chat_template, **kwargs
+            )
 
     return ImageOnlyQwen3VLProcessor
 
@@ -145,11 +149,13 @@ class TransformersBackend:
             import transformers
         except ImportError as exc:
             raise ModelUnavailable(
-                f"The transformers backend needs torch and transformers ({exc}); install them with: {INSTALL_HINT}"
+                f"The transformers backend needs torch and transformers ({exc}); "
+                f"install them with: {INSTALL_HINT}"
             ) from exc
         if not hasattr(transformers, "Qwen3VLForConditionalGeneration"):
             raise ModelUnavailable(
-                f"transformers {transformers.__version__} has no Qwen3-VL; upgrade it with: {INSTALL_HINT}"
+                f"transformers {transformers.__version__} has no Qwen3-VL; "
+                f"upgrade it with: {INSTALL_HINT}"
             )
 
         path = self._model_path
@@ -169,7 +175,8 @@ class TransformersBackend:
                 size = processor.image_processor.size
                 size.longest_edge = self._max_pixels
                 size.shortest_edge = min(size.shortest_edge, self._max_pixels)
-            model = transformers.Qwen3VLForConditionalGeneration.from_pretrained(path, dtype=dtype)
+            model_class: Any = transformers.Qwen3VLForConditionalGeneration
+            model = model_class.from_pretrained(path, dtype=dtype)
             model = model.to(device).eval()
         # A translation boundary: transformers raises OSError, ValueError, KeyError, RuntimeError...
         except Exception as exc:
@@ -183,7 +190,9 @@ class TransformersBackend:
             return self._generate_unchecked(request)
         # Any failure inside torch/transformers reaches callers as one engine error type.
         except Exception as exc:
-            raise ModelServerError(f"{request.purpose}: generation failed: {type(exc).__name__}: {exc}") from exc
+            raise ModelServerError(
+                f"{request.purpose}: generation failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _generate_unchecked(self, request: ChatRequest) -> ChatResponse:
         import torch
@@ -192,7 +201,9 @@ class TransformersBackend:
         model, processor = self._model, self._processor
         messages: list[dict[str, Any]] = []
         if request.system:
-            messages.append({"role": "system", "content": [{"type": "text", "text": request.system}]})
+            messages.append(
+                {"role": "system", "content": [{"type": "text", "text": request.system}]}
+            )
         content: list[dict[str, Any]] = []
         images = None
         if request.image_png is not None:
