@@ -50,9 +50,7 @@ def test_tiny_model_has_qwen_special_token_ids_in_its_config(tiny_model: Path) -
 async def test_greedy_answer_to_a_screenshot_is_deterministic(tiny_model: Path) -> None:
     backend = TransformersBackend(str(tiny_model), device="cpu")
     assert isinstance(backend, ChatBackend)
-    request = ChatRequest(
-        prompt="Describe the screen.", image_png=png(640, 400), system="Be brief.", max_tokens=12
-    )
+    request = ChatRequest(prompt="Describe the screen.", image_png=png(640, 400), system="Be brief.", max_tokens=12)
     first = await backend.chat(request)
     second = await backend.chat(request)
     await backend.aclose()
@@ -73,12 +71,11 @@ async def test_image_becomes_one_token_per_32px_square_plus_two_delimiters(
     tiny_model: Path,
 ) -> None:
     backend = TransformersBackend(str(tiny_model), device="cpu")
-    counts = {}
+    counts: dict[tuple[int, int] | None, int] = {}
     for size in [None, (320, 192), (640, 384)]:
         image = None if size is None else png(*size)
-        reply = await backend.chat(
-            ChatRequest(prompt="What is here?", image_png=image, max_tokens=1)
-        )
+        reply = await backend.chat(ChatRequest(prompt="What is here?", image_png=image, max_tokens=1))
+        assert reply.prompt_tokens is not None
         counts[size] = reply.prompt_tokens
     await backend.aclose()
 
@@ -101,9 +98,7 @@ async def test_sampling_and_concurrent_requests_are_served(tiny_model: Path) -> 
     replies: list[ChatResponse] = []
 
     async def ask() -> None:
-        request = ChatRequest(
-            prompt="Go", image_png=png(64, 64), temperature=0.7, top_p=0.8, top_k=20, max_tokens=4
-        )
+        request = ChatRequest(prompt="Go", image_png=png(64, 64), temperature=0.7, top_p=0.8, top_k=20, max_tokens=4)
         replies.append(await backend.chat(request))
 
     async with anyio.create_task_group() as tg:
@@ -171,9 +166,13 @@ async def test_directory_without_a_checkpoint_is_unavailable(tmp_path: Path) -> 
 
 
 @pytest.mark.asyncio
-async def test_missing_torch_says_how_to_install_it(
-    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_missing_torch_says_how_to_install_it(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ModelUnavailable, match=r"vlm-desktop-mcp\[local\]"):
         await TransformersBackend(str(tiny_model)).load()
+
+
+@pytest.mark.asyncio
+async def test_uncached_hub_id_is_unavailable_without_trying_to_download() -> None:
+    with anyio.fail_after(10), pytest.raises(ModelUnavailable, match="hf download"):
+        await TransformersBackend("vlm-desktop-mcp-tests/no-such-model").load()

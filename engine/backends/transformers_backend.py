@@ -66,9 +66,7 @@ def _image_only_processor_class() -> Any:
             chat_template: str | None = None,
             **kwargs: Any,
         ) -> None:
-            super().__init__(
-                image_processor, tokenizer, None, chat_template=chat_template, **kwargs
-            )
+            super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
 
     return ImageOnlyQwen3VLProcessor
 
@@ -76,7 +74,8 @@ def _image_only_processor_class() -> Any:
 class TransformersBackend:
     """A :class:`engine.backend.ChatBackend` running Qwen3-VL with transformers in this process.
 
-    ``model_path`` is a local snapshot directory (or a hub id already in the local cache).
+    ``model_path`` is a local snapshot directory, or a hub id already in the Hugging Face cache
+    (nothing is downloaded).
     ``device`` is ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda``, ``cuda:1``...;
     ``dtype`` is ``auto`` (the checkpoint's) or ``float32``/``float16``/``bfloat16``;
     ``max_pixels`` caps the image processor's pixel budget per image. Weights load on first use
@@ -149,34 +148,27 @@ class TransformersBackend:
             import transformers
         except ImportError as exc:
             raise ModelUnavailable(
-                f"The transformers backend needs torch and transformers ({exc}); "
-                f"install them with: {INSTALL_HINT}"
+                f"The transformers backend needs torch and transformers ({exc}); install them with: {INSTALL_HINT}"
             ) from exc
         if not hasattr(transformers, "Qwen3VLForConditionalGeneration"):
             raise ModelUnavailable(
-                f"transformers {transformers.__version__} has no Qwen3-VL; "
-                f"upgrade it with: {INSTALL_HINT}"
+                f"transformers {transformers.__version__} has no Qwen3-VL; upgrade it with: {INSTALL_HINT}"
             )
 
-        path = self._model_path
-        local = Path(path).expanduser()
-        if local.is_dir():
-            path = str(local)
-        elif not _HUB_ID.match(path):
-            raise ModelUnavailable(f"Model path {self._model_path!r} does not exist")
+        path = self._resolve_path()
         device = self._device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = self._dtype if self._dtype == "auto" else getattr(torch, self._dtype)
         try:
-            processor = _image_only_processor_class().from_pretrained(path)
+            processor = _image_only_processor_class().from_pretrained(path, local_files_only=True)
             if self._max_pixels is not None:
                 # Set on the image processor itself: a max_pixels call argument is deprecated.
                 size = processor.image_processor.size
                 size.longest_edge = self._max_pixels
                 size.shortest_edge = min(size.shortest_edge, self._max_pixels)
             model_class: Any = transformers.Qwen3VLForConditionalGeneration
-            model = model_class.from_pretrained(path, dtype=dtype)
+            model = model_class.from_pretrained(path, dtype=dtype, local_files_only=True)
             model = model.to(device).eval()
         # A translation boundary: transformers raises OSError, ValueError, KeyError, RuntimeError...
         except Exception as exc:
@@ -185,14 +177,34 @@ class TransformersBackend:
             ) from exc
         return model, processor
 
+    def _resolve_path(self) -> str:
+        """The local snapshot directory: the path itself, or a hub id's copy in the HF cache.
+
+        Never downloads: a multi-GB fetch (with minutes of retries when offline) has no place
+        inside a tool call, so a missing model is reported with the command that fetches it.
+        """
+        local = Path(self._model_path).expanduser()
+        if local.is_dir():
+            return str(local)
+        if not _HUB_ID.match(self._model_path):
+            raise ModelUnavailable(f"Model path {self._model_path!r} does not exist")
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+
+        try:
+            return str(snapshot_download(self._model_path, local_files_only=True))
+        except LocalEntryNotFoundError as exc:
+            raise ModelUnavailable(
+                f"Model {self._model_path!r} is neither a local directory nor in the Hugging Face "
+                f"cache; fetch it first with: hf download {self._model_path}"
+            ) from exc
+
     def _generate(self, request: ChatRequest) -> ChatResponse:
         try:
             return self._generate_unchecked(request)
         # Any failure inside torch/transformers reaches callers as one engine error type.
         except Exception as exc:
-            raise ModelServerError(
-                f"{request.purpose}: generation failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise ModelServerError(f"{request.purpose}: generation failed: {type(exc).__name__}: {exc}") from exc
 
     def _generate_unchecked(self, request: ChatRequest) -> ChatResponse:
         import torch
@@ -201,9 +213,7 @@ class TransformersBackend:
         model, processor = self._model, self._processor
         messages: list[dict[str, Any]] = []
         if request.system:
-            messages.append(
-                {"role": "system", "content": [{"type": "text", "text": request.system}]}
-            )
+            messages.append({"role": "system", "content": request.system})
         content: list[dict[str, Any]] = []
         images = None
         if request.image_png is not None:

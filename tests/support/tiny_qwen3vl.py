@@ -15,6 +15,7 @@ import json
 import random
 import threading
 from pathlib import Path
+from typing import Any
 
 # Same order as Qwen's vocabulary, so the ids keep Qwen's relative layout.
 SPECIAL_TOKENS = (
@@ -96,31 +97,25 @@ def _corpus(lines: int = 400, seed: int = 0) -> list[str]:
     return out
 
 
-def _build_tokenizer(directory: Path) -> object:
+def _build_tokenizer(directory: Path) -> Any:
     """Train a byte-level BPE tokenizer and save it as a transformers fast tokenizer."""
-    from tokenizers import (
-        AddedToken,
-        Tokenizer,
-        decoders,
-        models,
-        pre_tokenizers,
-        trainers,
-    )
-    from transformers import PreTrainedTokenizerFast
+    import tokenizers
+    import transformers
+    from tokenizers import AddedToken
 
-    raw = Tokenizer(models.BPE())
-    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    raw.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
+    raw = tokenizers.Tokenizer(tokenizers.models.BPE())
+    raw.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = tokenizers.decoders.ByteLevel()
+    trainer = tokenizers.trainers.BpeTrainer(
         vocab_size=600,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     raw.train_from_iterator(_corpus(), trainer=trainer)
     raw.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
     raw.add_tokens([AddedToken(t, special=False, normalized=False) for t in TEXT_CONTROL_TOKENS])
 
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = transformers.PreTrainedTokenizerFast(
         tokenizer_object=raw,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
@@ -138,29 +133,22 @@ def build_tiny_qwen3vl(directory: Path) -> Path:
     and ``AutoImageProcessor`` like a real snapshot; its answers are random but deterministic.
     """
     import torch
-    from transformers import (
-        GenerationConfig,
-        Qwen3VLConfig,
-        Qwen3VLForConditionalGeneration,
-    )
+    import transformers
 
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer = _build_tokenizer(directory)
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}  # type: ignore[attr-defined]
-    (directory / "preprocessor_config.json").write_text(
-        json.dumps(IMAGE_PROCESSOR_CONFIG, indent=2)
-    )
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    (directory / "preprocessor_config.json").write_text(json.dumps(IMAGE_PROCESSOR_CONFIG, indent=2))
 
-    head_dim = 32
-    config = Qwen3VLConfig(
+    config = transformers.Qwen3VLConfig(
         text_config={
-            "vocab_size": len(tokenizer),  # type: ignore[arg-type]
+            "vocab_size": len(tokenizer),
             "hidden_size": 128,
             "intermediate_size": 256,
             "num_hidden_layers": 2,
             "num_attention_heads": 4,
             "num_key_value_heads": 2,
-            "head_dim": head_dim,
+            "head_dim": 32,
             "max_position_embeddings": 32768,
             # mrope_section must add up to head_dim / 2 (one frequency per rotated pair).
             "rope_parameters": {
@@ -190,9 +178,9 @@ def build_tiny_qwen3vl(directory: Path) -> Path:
         tie_word_embeddings=True,
     )
     torch.manual_seed(0)
-    model = Qwen3VLForConditionalGeneration(config).eval()
+    model = transformers.Qwen3VLForConditionalGeneration(config).eval()
     # Qwen's real generation defaults sample; a greedy request must override them.
-    model.generation_config = GenerationConfig(
+    model.generation_config = transformers.GenerationConfig(
         eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
         pad_token_id=ids["<|endoftext|>"],
         do_sample=True,
