@@ -64,8 +64,9 @@ def grid_to_screen(frame: Frame, gx: float, gy: float) -> tuple[int, int]:
     """Map a point on the 0-1000 grid to a screen pixel inside the frame (clamped into it)."""
     gx = _clamp(gx, 0, GRID)
     gy = _clamp(gy, 0, GRID)
-    sx = frame.x + math.floor(gx / GRID * frame.width)
-    sy = frame.y + math.floor(gy / GRID * frame.height)
+    # Multiply first: gx / GRID * width rounds 700 / 1000 * 1440 down to 1007.999... (pixel 1007, not 1008).
+    sx = frame.x + math.floor(gx * frame.width / GRID)
+    sy = frame.y + math.floor(gy * frame.height / GRID)
     return (
         int(_clamp(sx, frame.x, frame.x + frame.width - 1)),
         int(_clamp(sy, frame.y, frame.y + frame.height - 1)),
@@ -97,8 +98,8 @@ def screen_to_grid(frame: Frame, x: float, y: float) -> tuple[int, int]:
 
 def image_to_screen(frame: Frame, px: float, py: float) -> tuple[int, int]:
     """Map a pixel of the captured image to screen space (divides out the display scale)."""
-    sx = frame.x + math.floor(px / frame.scale_x)
-    sy = frame.y + math.floor(py / frame.scale_y)
+    sx = frame.x + math.floor(px * frame.width / frame.pixel_width)
+    sy = frame.y + math.floor(py * frame.height / frame.pixel_height)
     return (
         int(_clamp(sx, frame.x, frame.x + frame.width - 1)),
         int(_clamp(sy, frame.y, frame.y + frame.height - 1)),
@@ -107,8 +108,8 @@ def image_to_screen(frame: Frame, px: float, py: float) -> tuple[int, int]:
 
 def screen_to_image(frame: Frame, x: float, y: float) -> tuple[int, int]:
     """Map a screen point to a pixel of the captured image."""
-    px = math.floor((x - frame.x) * frame.scale_x)
-    py = math.floor((y - frame.y) * frame.scale_y)
+    px = math.floor((x - frame.x) * frame.pixel_width / frame.width)
+    py = math.floor((y - frame.y) * frame.pixel_height / frame.height)
     return (
         int(_clamp(px, 0, frame.pixel_width - 1)),
         int(_clamp(py, 0, frame.pixel_height - 1)),

@@ -18,6 +18,9 @@ from engine.errors import ModelOutputError
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
 _TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+_PARTIAL_TOKEN = re.compile(r"[\w.+-]*")
+"""What may follow the point where decoding failed when the text was cut off: nothing, or part of a
+number or literal (``2.``, ``tru``)."""
 _RAW_PREVIEW = 2000
 
 
@@ -76,20 +79,32 @@ def _json_candidates(text: str) -> list[str]:
     return candidates
 
 
+def _cut_off(text: str, error: json.JSONDecodeError) -> bool:
+    """Whether decoding failed because ``text`` ended inside the value (not because it is malformed)."""
+    rest = text[error.pos :].strip()
+    return error.msg.startswith("Unterminated string") or _PARTIAL_TOKEN.fullmatch(rest) is not None
+
+
 def extract_json(text: str) -> Any:
     """The first JSON object or list found in ``text`` (fenced or embedded in prose).
 
-    Raises :class:`ModelOutputError` when there is none.
+    Raises :class:`ModelOutputError` when there is none, and when the first JSON value is cut off
+    (an answer truncated at the token limit): the complete objects nested inside it are only a
+    part of the answer, never to be taken for the whole.
     """
-    _, text = split_thinking(text)
+    _, answer = split_thinking(text)
     decoder = json.JSONDecoder()
-    for candidate in _json_candidates(text):
+    for candidate in _json_candidates(answer):
         for start, char in enumerate(candidate):
             if char not in "[{":
                 continue
             try:
                 value, _ = decoder.raw_decode(candidate, start)
-            except json.JSONDecodeError:
+            except RecursionError:  # degenerate "[[[[..." output
+                continue
+            except json.JSONDecodeError as exc:
+                if _cut_off(candidate, exc):
+                    break  # everything after this bracket is inside the cut-off value
                 continue
             if isinstance(value, (dict, list)):
                 return value
@@ -187,7 +202,7 @@ def parse_tool_call(text: str) -> ToolCall:
                     continue
                 try:
                     value, _ = decoder.raw_decode(candidate, start)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     continue
                 call = _tool_call_from(value)
                 if call is not None:
@@ -202,7 +217,7 @@ def _tool_call_from(value: Any) -> ToolCall | None:
     if isinstance(arguments, str):
         try:
             arguments = json.loads(arguments)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return None
     if isinstance(value.get("name"), str) and isinstance(arguments, dict):
         return ToolCall(name=value["name"], arguments=arguments)

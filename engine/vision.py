@@ -9,6 +9,7 @@ from PIL import Image
 
 from engine import prompts
 from engine.backend import ChatBackend, ChatRequest, ChatResponse
+from engine.errors import ModelOutputError
 from engine.imaging import prepare_for_model
 from engine.parsing import (
     GridDescription,
@@ -61,6 +62,25 @@ class Proposal:
     raw: str
 
 
+MAX_ANSWER_CHARS = 256_000
+"""No describe or plan answer is legitimately this long; longer ones are runaway generations."""
+
+
+def _check_complete(response: ChatResponse, max_tokens: int) -> None:
+    """Refuse answers cut off at the token limit: a truncated element list or call is not an answer."""
+    preview = response.content[:2000]
+    if len(response.content) > MAX_ANSWER_CHARS:
+        raise ModelOutputError(
+            f"the model's answer is {len(response.content)} characters long, a runaway generation", raw=preview
+        )
+    if response.finish_reason == "length":
+        raise ModelOutputError(
+            f"the model's answer was cut off at the token limit ({max_tokens} tokens); "
+            "ask about a smaller region, or raise the limit",
+            raw=preview,
+        )
+
+
 class VisionEngine:
     """Asks a :class:`ChatBackend` about screenshots in Qwen3-VL's native formats."""
 
@@ -86,6 +106,7 @@ class VisionEngine:
                 purpose=request.purpose,
             )
         )
+        _check_complete(response, request.max_tokens)
         return response, size
 
     async def describe(self, image: Image.Image, question: str | None = None) -> Description:

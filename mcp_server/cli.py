@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the MCP server (stdio by default)")
     serve_cmd.add_argument("--config", type=Path, help="YAML config file (sections model:, server:, desktop:)")
-    serve_cmd.add_argument("--transport", choices=["stdio", "sse", "http"], help="default: stdio")
+    serve_cmd.add_argument(
+        "--transport", choices=["stdio", "sse", "http", "streamable-http"], help="default: stdio (http: streamable)"
+    )
     serve_cmd.add_argument("--host", help="address for sse/http (default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="port for sse/http (default 8765)")
     serve_cmd.add_argument("--base-url", help="OpenAI-compatible model server (default http://127.0.0.1:30000/v1)")

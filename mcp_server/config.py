@@ -46,10 +46,13 @@ class ModelConfig(BaseModel):
     @classmethod
     def _thinking_aliases(cls, value: Any) -> Any:
         # The web UI writes booleans or enabled/disabled.
-        aliases = {True: "auto", False: "off", "enabled": "auto", "disabled": "off", "on": "auto", "none": "off"}
+        # Environment variables are strings: "true"/"false" there mean what YAML's booleans mean.
+        aliases = {"true": "auto", "false": "off", "enabled": "auto", "disabled": "off", "on": "auto", "none": "off"}
+        if isinstance(value, bool):
+            return "auto" if value else "off"
         if isinstance(value, str):
             return aliases.get(value.strip().lower(), value.strip().lower())
-        return aliases.get(value, value)
+        return value  # anything else (a list, a mapping...) fails validation with the field's name
 
 
 class ServerConfig(BaseModel):

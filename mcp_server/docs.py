@@ -27,7 +27,14 @@ def _tool_section(spec: ToolSpec) -> str:
     schema = spec.params.model_json_schema()
     required = set(schema.get("required", []))
     kind = "read-only" if spec.kind == "read" else "acts on the desktop: destructive, not idempotent"
-    lines = [f"### `{spec.name}` ({kind})", "", spec.description, "", "| argument | type | description |", "|---|---|---|"]
+    lines = [
+        f"### `{spec.name}` ({kind})",
+        "",
+        spec.description,
+        "",
+        "| argument | type | description |",
+        "|---|---|---|",
+    ]
     for name, prop in schema.get("properties", {}).items():
         flag = "" if name in required else " (optional)"
         type_name = "Action" if name == "action" else _type_name(prop)

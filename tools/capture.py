@@ -61,7 +61,8 @@ class MssCapturer:
             try:
                 import mss
 
-                handle = mss.mss()
+                factory = getattr(mss, "MSS", None) or mss.mss  # mss 10 renamed the factory
+                handle = factory()
             except Exception as exc:  # mss raises its own and Xlib errors alike
                 raise DesktopUnavailable(f"cannot open the display for screen capture: {exc}") from exc
             self._local.mss = handle

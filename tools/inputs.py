@@ -173,8 +173,9 @@ class PyAutoGuiDriver:
             xdotool = shutil.which("xdotool")
             if xdotool is None:
                 raise DesktopUnavailable("typing non-ASCII text on X11 needs xdotool: apt-get install xdotool")
-            keysyms = [f"U{ord(c):04X}" for c in text]
-            # One keysym per character: xdotool binds a spare keycode to it, which keeps case and CJK intact.
+            # One keysym per character on a spare keycode keeps CJK intact; X reads a lone keysym as the
+            # lowercase of a case pair, so uppercase letters (Ñ, É) need shift held to arrive as typed.
+            keysyms = [f"shift+U{ord(c):04X}" if c != c.lower() else f"U{ord(c):04X}" for c in text]
             result = subprocess.run(
                 [xdotool, "key", "--delay", "15", *keysyms],
                 capture_output=True,

@@ -21,13 +21,16 @@ _ALIASES = {
 
 
 def split_chord(keys: Iterable[str]) -> list[str]:
-    """Flatten ``["ctrl+a"]`` or ``["ctrl", "a"]`` into single key names (a lone "+" stays a key)."""
+    """Flatten ``["ctrl+a"]`` or ``["ctrl", "a"]`` into single key names (a lone "+" stays a key,
+    and a trailing "++" is the "+" key: ``"ctrl++"`` is ctrl and +)."""
     out: list[str] = []
     for key in keys:
-        if len(key) > 1 and "+" in key.strip("+"):
-            out.extend(part for part in key.split("+") if part)
+        head, tail = (key[:-2], ["+"]) if len(key) > 2 and key.endswith("++") else (key, [])
+        if len(head) > 1 and "+" in head.strip("+"):
+            out.extend(part for part in head.split("+") if part)
         else:
-            out.append(key)
+            out.append(head)
+        out.extend(tail)
     return out
 
 

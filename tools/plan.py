@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -33,10 +34,14 @@ def _point(frame: Frame, arguments: dict[str, Any], key: str = "coordinate") -> 
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError(f"{key} must be [x, y], got {value!r}")
     gx, gy = (float(v) for v in value)
+    if not (math.isfinite(gx) and math.isfinite(gy)):
+        raise ValueError(f"{key} must be finite numbers, got {value!r}")
     return grid_to_screen(frame, gx, gy)
 
 
 def _wheel(pixels: Any) -> int:
+    if not math.isfinite(float(pixels)):
+        raise ValueError(f"pixels must be a finite number, got {pixels!r}")
     amount = round(float(pixels))
     if abs(amount) > 20:
         amount = max(1, round(abs(amount) / _WHEEL_PIXELS)) * (1 if amount > 0 else -1)
@@ -48,9 +53,17 @@ def to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
 
     Raises :class:`ValueError` for calls that do not form a valid action.
     """
+    try:
+        return _to_action(call, frame, pointer)
+    except (TypeError, OverflowError) as exc:  # e.g. "coordinate": [null, 5], "pixels": [3]
+        raise ValueError(f"malformed computer_use arguments {call.arguments!r}: {exc}") from exc
+
+
+def _to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
     if call.name != "computer_use":
         raise ValueError(f"unknown function {call.name!r} (expected computer_use)")
-    args = call.arguments
+    # Models often fill unused parameters with null: a null is a parameter not given.
+    args = {key: value for key, value in call.arguments.items() if value is not None}
     name = str(args.get("action", "")).strip().lower()
     point = _point(frame, args)
 

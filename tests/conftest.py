@@ -1,0 +1,44 @@
+"""Shared fixtures: a virtual screen, the Tk test app, the stand-in model server, MCP servers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.standin import StandIn
+from tests.support.tkapp import TkApp
+from tests.support.xvfb import Xvfb, start_xvfb
+
+SCREEN = (1366, 768)
+needs_display = pytest.mark.skipif(
+    shutil.which("Xvfb") is None or shutil.which("xauth") is None, reason="Xvfb/xauth not installed (scripts/setup dev)"
+)
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[Xvfb]:
+    """One 1366x768 virtual screen for the session, with a real Xauthority cookie."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (scripts/setup dev installs it)")
+    xvfb = start_xvfb(*SCREEN)
+    try:
+        yield xvfb
+    finally:
+        xvfb.stop()
+
+
+@pytest.fixture
+def app(display: Xvfb, tmp_path: Path) -> Iterator[TkApp]:
+    """A fresh Tk form on the virtual screen, reporting its widgets' geometry and state."""
+    with TkApp(tmp_path / "state.json", env=display.env(), geometry="760x560+180+90") as tk_app:
+        yield tk_app
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandIn]:
+    """The stand-in SGLang server (a real HTTP server on 127.0.0.1)."""
+    with StandIn() as server:
+        yield server

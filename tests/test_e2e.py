@@ -1,0 +1,101 @@
+"""End to end on a real X display: a real MCP client, the real server process, a real Tk app.
+
+The stand-in model answers in Qwen3-VL's formats from the app's real widget geometry, so these
+tests prove the whole chain: capture -> model request -> parsing -> 0-1000 grid -> screen pixels
+-> pyautogui/xdotool input -> the app's own record of what arrived.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import SCREEN, needs_display
+from tests.support.servers import mcp_client
+from tests.support.standin import Scenario, StandIn
+from tests.support.tkapp import TkApp
+from tests.support.xvfb import Xvfb
+
+pytestmark = [needs_display]
+
+UNICODE_TEXT = "Café Ñandú 你好"
+TARGETS = ("name_entry", "email_entry", "subscribe", "submit", "cancel", "notes")
+
+
+def widget_box(widget: dict[str, Any]) -> list[int]:
+    """The widget's inclusive screen box."""
+    return [widget["x"], widget["y"], widget["x"] + widget["width"] - 1, widget["y"] + widget["height"] - 1]
+
+
+def scenario_for(app: TkApp, plan: list[dict[str, Any]] | None = None, **extra: Any) -> Scenario:
+    """A stand-in scenario whose elements are the app's real widgets (labelled by id)."""
+    widgets = app.state()["widgets"]
+    elements = [{"type": widgets[i]["type"], "label": i, "box": widget_box(widgets[i])} for i in TARGETS]
+    frame = extra.pop("frame", {"x": 0, "y": 0, "width": SCREEN[0], "height": SCREEN[1]})
+    return Scenario(frame=frame, elements=elements, plan=plan or [], **extra)
+
+
+def inside(point: list[int], widget: dict[str, Any]) -> bool:
+    x1, y1, x2, y2 = widget_box(widget)
+    return x1 <= point[0] <= x2 and y1 <= point[1] <= y2
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http", "sse"])
+async def test_describe_plan_execute_loop(transport: str, display: Xvfb, app: TkApp, standin: StandIn) -> None:
+    plan = [
+        {"action": "left_click", "target": "name_entry", "thought": "The name field is empty; click it first."},
+        {"action": "type", "text": UNICODE_TEXT, "thought": "Type the name."},
+        {"action": "key", "keys": ["ctrl", "a"], "thought": "Select it all."},
+        {"action": "left_click", "target": "submit", "thought": "Submit the form."},
+        {"action": "terminate", "status": "success", "thought": "The form is submitted."},
+    ]
+    standin.set_scenario(scenario_for(app, plan))
+    async with mcp_client(transport, display.env(), ["--base-url", standin.base_url]) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert set(tools) == {"describe_screen", "plan_next_action", "execute_action"}
+        assert tools["describe_screen"].annotations.read_only_hint is True
+        assert tools["plan_next_action"].annotations.read_only_hint is True
+        assert tools["execute_action"].annotations.destructive_hint is True
+        assert tools["execute_action"].annotations.idempotent_hint is False
+        assert all(tool.output_schema for tool in tools.values())
+
+        described = await client.call_tool("describe_screen", {})
+        assert not described.is_error, described.content
+        result = described.structured_content
+        assert result["screen"] == {"width": 1366, "height": 768, "origin": [0, 0], "monitor": 1, "scale": 1.0}
+        widgets = app.state()["widgets"]
+        by_label = {e["label"]: e for e in result["elements"]}
+        assert set(by_label) == set(TARGETS)
+        for name in TARGETS:
+            real = widget_box(widgets[name])
+            got = by_label[name]["bbox"]
+            assert max(abs(a - b) for a, b in zip(got, real, strict=True)) <= 2, (name, got, real)
+            assert inside(by_label[name]["center"], widgets[name])
+
+        history: list[str] = []
+        checks = [
+            lambda s: (
+                s["events"]["focused"] == "name_entry" and inside(s["events"]["last_click"], widgets["name_entry"])
+            ),
+            lambda s: s["widgets"]["name_entry"]["value"] == UNICODE_TEXT,
+            lambda s: s["events"]["ctrl_a"] == 1,
+            lambda s: s["events"]["submit_clicks"] == 1,
+        ]
+        for check in checks:
+            planned = await client.call_tool(
+                "plan_next_action", {"goal": "Fill in the name and submit", "history": history}
+            )
+            assert not planned.is_error, planned.content
+            proposal = planned.structured_content
+            assert proposal["done"] is False and proposal["reasoning"]
+            executed = await client.call_tool("execute_action", {"action": proposal["action"]})
+            assert not executed.is_error, executed.content
+            assert executed.structured_content["status"] == "executed"
+            app.wait_for(check)
+            history.append(f"{proposal['action']['type']}: {proposal['reasoning'][:60]}")
+        assert app.state()["widgets"]["name_entry"]["value"] == UNICODE_TEXT
+
+        final = await client.call_tool("plan_next_action", {"goal": "Fill in the name and submit", "history": history})
+        assert final.structured_content["done"] is True
+        assert final.structured_content["action"] == {"type": "done", "status": "success", "answer": None}

@@ -1,0 +1,145 @@
+"""The tools through an in-process MCP client (fast), on a real X display and a real Tk app."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from PIL import Image
+
+from mcp_server.config import load_settings
+from mcp_server.server import build_server
+from tests.conftest import needs_display
+from tests.support.standin import StandIn
+from tests.support.tkapp import TkApp
+from tests.support.xvfb import Xvfb
+from tests.test_e2e import inside, scenario_for, widget_box
+
+pytestmark = [needs_display]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _display_env(display: Xvfb) -> Iterator[None]:
+    # In-process servers capture and click on the test display: pyautogui and mss read these.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DISPLAY", display.display)
+        patch.setenv("XAUTHORITY", display.xauthority)
+        yield
+
+
+@asynccontextmanager
+async def connect(standin: StandIn, **flags: Any) -> AsyncIterator[Client]:
+    env = {"VLM_DESKTOP_DESKTOP__SETTLE_TIMEOUT": "1.5", **flags.pop("env", {})}
+    settings = load_settings({"base_url": standin.base_url, **flags}, env)
+    async with Client(build_server(settings)) as client:
+        yield client
+
+
+async def test_region_describe_maps_into_the_region(app: TkApp, standin: StandIn) -> None:
+    window = app.state()["window"]
+    region = {"x": window["x"], "y": window["y"], "width": window["width"], "height": window["height"]}
+    standin.set_scenario(scenario_for(app, frame=region))
+    async with connect(standin) as client:
+        result = await client.call_tool("describe_screen", {"region": region})
+    assert not result.is_error, result.content
+    data = result.structured_content
+    assert data["screen"]["origin"] == [region["x"], region["y"]]
+    widgets = app.state()["widgets"]
+    for element in data["elements"]:
+        real = widget_box(widgets[element["label"]])
+        assert max(abs(a - b) for a, b in zip(element["bbox"], real, strict=True)) <= 2
+        assert inside(element["center"], widgets[element["label"]])
+    request = standin.requests[-1]
+    assert request["_image_size"] == [
+        round(region["width"] / 32) * 32,
+        round(region["height"] / 32) * 32,
+    ]
+
+
+async def test_model_request_is_sglang_shaped(app: TkApp, standin: StandIn) -> None:
+    standin.set_scenario(scenario_for(app))
+    async with connect(standin) as client:
+        result = await client.call_tool("describe_screen", {"include_screenshot": True, "question": "Is there a form?"})
+    assert not result.is_error
+    assert result.structured_content["answer"]
+    images = [part for part in result.content if part.type == "image"]
+    assert len(images) == 1
+    shot = Image.open(io.BytesIO(base64.b64decode(images[0].data)))
+    assert shot.size == (1366, 768)
+    body = standin.requests[-1]
+    content = body["messages"][-1]["content"]
+    assert [part["type"] for part in content] == ["image_url", "text"]
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert body["temperature"] == 0
+    assert body["_image_size"] == [1376, 768]
+
+
+async def test_native_reasoning_from_reasoning_content(app: TkApp, standin: StandIn) -> None:
+    plan = [{"action": "left_click", "target": "submit", "thought": "Submit is the only button left."}]
+    standin.set_scenario(scenario_for(app, plan, reasoning="native"))
+    async with connect(standin, model="Qwen/Qwen3-VL-8B-Thinking") as client:
+        result = await client.call_tool("plan_next_action", {"goal": "submit the form"})
+    data = result.structured_content
+    assert data["thinking_mode"] == "native"
+    assert data["reasoning"] and "<think>" not in data["reasoning"]
+    assert data["action"]["type"] == "click" and inside(
+        [data["action"]["x"], data["action"]["y"]], app.widget("submit")
+    )
+
+
+async def test_prompted_reasoning_and_thinking_off(app: TkApp, standin: StandIn) -> None:
+    plan = [{"action": "left_click", "target": "cancel", "thought": "Cancel it."}]
+    standin.set_scenario(scenario_for(app, plan, reasoning="prompted"))
+    async with connect(standin) as client:
+        prompted = await client.call_tool("plan_next_action", {"goal": "cancel", "max_reasoning_steps": 3})
+        assert "at most 3" in standin.requests[-1]["messages"][-1]["content"][1]["text"]
+        off = await client.call_tool("plan_next_action", {"goal": "cancel", "thinking": False})
+    assert prompted.structured_content["thinking_mode"] == "prompted"
+    assert prompted.structured_content["reasoning"] and "<think>" not in prompted.structured_content["reasoning"]
+    assert off.structured_content["thinking_mode"] == "off"
+    assert "reason step by step" not in standin.requests[-1]["messages"][-1]["content"][1]["text"]
+
+
+async def test_dry_run_sends_nothing(app: TkApp, standin: StandIn) -> None:
+    submit = app.widget("submit")
+    point = {"x": submit["x"] + submit["width"] // 2, "y": submit["y"] + submit["height"] // 2}
+    async with connect(standin) as client:
+        result = await client.call_tool("execute_action", {"action": {"type": "click", **point}, "dry_run": True})
+    assert result.structured_content["status"] == "dry_run"
+    assert result.structured_content["performed"] == [{"op": "click", "button": "left", "clicks": 1, **point}]
+    await anyio.sleep(0.3)
+    assert app.state()["events"]["submit_clicks"] == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ({"type": "click", "x": 1366, "y": 10}, "outside the screen"),
+        ({"type": "click", "x": -1, "y": 10}, "outside the screen"),
+        ({"type": "key", "keys": ["ctrl", "definitely_not_a_key"]}, "unknown key name"),
+        ({"type": "type", "text": "bell\x07"}, "control characters"),
+        ({"type": "teleport", "x": 1, "y": 1}, "teleport"),
+    ],
+)
+async def test_bad_actions_are_refused_and_nothing_happens(
+    app: TkApp, standin: StandIn, action: dict[str, Any], message: str
+) -> None:
+    before = app.state()["events"]
+    async with connect(standin) as client:
+        result = await client.call_tool("execute_action", {"action": action})
+    assert result.is_error
+    assert message in result.content[0].text
+    await anyio.sleep(0.2)
+    assert app.state()["events"] == before
+
+
+async def test_plan_without_a_model_says_what_to_start(standin: StandIn) -> None:
+    async with connect(standin, backend="none") as client:
+        result = await client.call_tool("plan_next_action", {"goal": "anything"})
+    assert result.is_error and "SGLang" in result.content[0].text
