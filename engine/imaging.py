@@ -18,17 +18,17 @@ def encode_png(image: Image.Image, *, compress_level: int = 1) -> bytes:
 
 
 def prepare_for_model(image: Image.Image, max_pixels: int) -> tuple[bytes, tuple[int, int]]:
-    """Resize ``image`` to the model's pixel budget and encode it as PNG.
+    """Shrink ``image`` to the model's pixel budget (sides multiples of 32) and encode it as PNG.
 
-    Returns the PNG bytes and the size sent. The 0-1000 grid is relative, so the size sent does not
-    change how answers map back to the screen.
+    Images within the budget go as they are: the server rounds their sides to multiples of 32
+    itself, and the 0-1000 grid is relative, so neither size changes how answers map back.
+    Returns the PNG bytes and the size sent.
     """
-    size = fit_to_budget(image.width, image.height, max_pixels)
-    if size != image.size:
-        image = image.resize(size, Image.Resampling.LANCZOS)
+    if image.width * image.height > max_pixels:
+        image = image.resize(fit_to_budget(image.width, image.height, max_pixels), Image.Resampling.LANCZOS)
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    return encode_png(image), size
+    return encode_png(image), image.size
 
 
 def png_data_url(png: bytes) -> str:

@@ -51,6 +51,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per model request is noise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine.coords import (
@@ -205,6 +205,7 @@ def test_fit_to_budget_refuses_empty_images(size: tuple[int, int]) -> None:
         fit_to_budget(*size, DEFAULT_MAX)
 
 
+@settings(derandomize=True, database=None, max_examples=200, deadline=None)
 @given(
     x=st.integers(-10_000, 10_000),
     y=st.integers(-10_000, 10_000),
@@ -223,6 +224,7 @@ def test_grid_to_screen_always_lands_inside_the_frame(
     assert f.contains(sx, sy)
 
 
+@settings(derandomize=True, database=None, max_examples=200, deadline=None)
 @given(
     w=st.integers(1, 10_000),
     h=st.integers(1, 10_000),

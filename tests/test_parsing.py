@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ModelOutputError
@@ -264,6 +264,7 @@ TEXTS = st.one_of(
 )  # fmt: skip
 
 
+@settings(derandomize=True, database=None, max_examples=200, deadline=None)
 @given(TEXTS)
 def test_parsers_only_ever_raise_model_output_error(text: str) -> None:
     for parse in (parse_description, parse_tool_call, parse_points):

@@ -56,10 +56,7 @@ async def test_region_describe_maps_into_the_region(app: TkApp, standin: StandIn
         assert max(abs(a - b) for a, b in zip(element["bbox"], real, strict=True)) <= 2
         assert inside(element["center"], widgets[element["label"]])
     request = standin.requests[-1]
-    assert request["_image_size"] == [
-        round(region["width"] / 32) * 32,
-        round(region["height"] / 32) * 32,
-    ]
+    assert request["_image_size"] == [region["width"], region["height"]]  # within budget: sent as captured
 
 
 async def test_model_request_is_sglang_shaped(app: TkApp, standin: StandIn) -> None:
@@ -77,7 +74,21 @@ async def test_model_request_is_sglang_shaped(app: TkApp, standin: StandIn) -> N
     assert [part["type"] for part in content] == ["image_url", "text"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
     assert body["temperature"] == 0
-    assert body["_image_size"] == [1376, 768]
+    assert body["_image_size"] == [1366, 768]
+
+
+async def test_screenshots_over_the_pixel_budget_are_shrunk(app: TkApp, standin: StandIn) -> None:
+    standin.set_scenario(scenario_for(app))
+    async with connect(standin, env={"VLM_DESKTOP_MODEL__MAX_IMAGE_PIXELS": str(640 * 360)}) as client:
+        result = await client.call_tool("describe_screen", {})
+    assert not result.is_error, result.content
+    width, height = standin.requests[-1]["_image_size"]
+    assert width % 32 == 0 and height % 32 == 0 and width * height <= 640 * 360
+    assert abs(width / height - 1366 / 768) < 0.1
+    # The grid is relative: boxes still land on the real widgets.
+    widgets = app.state()["widgets"]
+    for element in result.structured_content["elements"]:
+        assert inside(element["center"], widgets[element["label"]])
 
 
 async def test_native_reasoning_from_reasoning_content(app: TkApp, standin: StandIn) -> None:
