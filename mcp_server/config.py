@@ -139,7 +139,8 @@ def read_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping with sections model:, server:, desktop:")
-    return data
+    # An empty section ("server:" and nothing under it) means its defaults.
+    return {key: ({} if value is None else value) for key, value in data.items()}
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -154,6 +155,12 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
             _set(tree, section, field, value)
         elif key in SHORTCUTS:
             _set(tree, *SHORTCUTS[key], value)
+        else:
+            known = ", ".join(ENV_PREFIX + k.upper() for k in SHORTCUTS)
+            raise ConfigError(
+                f"unknown environment variable {name}: use one of {known}, "
+                f"or {ENV_PREFIX}<SECTION>__<KEY> (e.g. {ENV_PREFIX}MODEL__TEMPERATURE)"
+            )
     return tree
 
 

@@ -206,3 +206,13 @@ def test_cli_env_config_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     assert cli.main(["serve"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "model.temperature:" in err
+
+
+def test_empty_section_means_defaults(tmp_path: Path) -> None:
+    settings = load_settings(config_file=write(tmp_path, "server:\nmodel:\n  name: m\n"))
+    assert settings.server.port == 8765 and settings.model.name == "m"
+
+
+def test_mistyped_environment_variable_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="VLM_DESKTOP_TEMPERATURE.*VLM_DESKTOP_MODEL__TEMPERATURE"):
+        load_settings(env={"VLM_DESKTOP_TEMPERATURE": "0.3"})

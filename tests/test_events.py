@@ -225,3 +225,13 @@ def test_event_to_dict_drops_unused_fields() -> None:
     assert InputEvent("click", x=0, y=0, button="left", clicks=1).to_dict() == {
         "op": "click", "x": 0, "y": 0, "button": "left", "clicks": 1,
     }  # fmt: skip
+
+
+def test_windows_line_endings_are_typed_as_newlines() -> None:
+    assert events(TypeText(text="a\r\nb")) == [InputEvent("write", text="a\nb")]
+
+
+@pytest.mark.parametrize("text", ["del\x7f", "c1\x85", "cr\rlone"])
+def test_other_control_characters_are_refused(text: str) -> None:
+    with pytest.raises(InvalidAction, match="control characters"):
+        events(TypeText(text=text))

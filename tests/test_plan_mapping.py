@@ -104,6 +104,11 @@ def test_keyboard_and_control_actions(arguments: dict[str, Any], expected: Any) 
     assert act(**arguments) == expected
 
 
+def test_zero_scroll_is_not_an_action() -> None:
+    with pytest.raises(ValueError, match="non-zero"):
+        act(action="scroll", pixels=0)
+
+
 @pytest.mark.parametrize(
     ("pixels", "wheel_clicks"),
     [
@@ -112,15 +117,12 @@ def test_keyboard_and_control_actions(arguments: dict[str, Any], expected: Any) 
         (-5, -5),
         (5, 5),
         (1, 1),
-        (20, 20),
-        (-20, -20),
-        (21, 1),
-        (-49, -1),
-        (-150, -2),  # 1.5 rounds half to even
-        (-250, -2),
-        (350, 4),
-        (-500, -5),
+        (10, 10),
+        (20, 10),  # above 10: a distance, but never fewer than 10 clicks (monotone)
+        (-20, -10),
+        (-500, -10),
         (1000, 10),
+        (1500, 15),
         (2500, 25),
         (10_000, 30),
         (-10_000, -30),

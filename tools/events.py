@@ -66,10 +66,11 @@ def plan_events(
         case TypeText():
             if len(action.text) > max_text_length:
                 raise InvalidAction(f"text is {len(action.text)} characters; the limit is {max_text_length}")
-            if any(ord(c) < 32 and c not in "\n\t" for c in action.text):
+            text = action.text.replace("\r\n", "\n")
+            if any((ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160 for c in text):
                 raise InvalidAction("text contains control characters; use a key action for special keys")
             focus = [] if action.x is None else [InputEvent("click", x=action.x, y=action.y, button="left", clicks=1)]
-            return focus + split_text(action.text)
+            return focus + split_text(text)
         case Key():
             return [InputEvent("hotkey", keys=tuple(normalize_chord(action.keys, is_valid_key)))]
         case Scroll():

@@ -22,9 +22,11 @@ from tools.runtime import Progress, Runtime, no_progress
 from tools.snapshots import Snapshot
 
 _ACTION = TypeAdapter(Action)
+_WHEEL_CLICKS = 10
 _WHEEL_PIXELS = 100
-"""Qwen's ``pixels`` are sometimes wheel clicks (-5) and sometimes distances (-500): values above
-20 are read as distances at ~100 px per wheel click, so a model never sends 500 wheel clicks."""
+"""Qwen's ``pixels`` are sometimes wheel clicks (-5) and sometimes distances (-500). Up to 10 they
+are clicks; beyond, distances at ~100 px per click but never fewer than 10 clicks (so the mapping
+only grows), capped at 30: a model never sends 500 wheel clicks."""
 
 
 def _point(frame: Frame, arguments: dict[str, Any], key: str = "coordinate") -> tuple[int, int] | None:
@@ -40,12 +42,15 @@ def _point(frame: Frame, arguments: dict[str, Any], key: str = "coordinate") -> 
 
 
 def _wheel(pixels: Any) -> int:
-    if not math.isfinite(float(pixels)):
+    value = float(pixels)
+    if not math.isfinite(value):
         raise ValueError(f"pixels must be a finite number, got {pixels!r}")
-    amount = round(float(pixels))
-    if abs(amount) > 20:
-        amount = max(1, round(abs(amount) / _WHEEL_PIXELS)) * (1 if amount > 0 else -1)
-    return max(-30, min(30, amount)) or (1 if float(pixels) > 0 else -1)
+    if value == 0:
+        raise ValueError("scroll needs a non-zero amount of pixels")
+    clicks = max(1, abs(round(value)))  # a fraction never becomes a no-op
+    if clicks > _WHEEL_CLICKS:
+        clicks = min(30, max(_WHEEL_CLICKS, round(clicks / _WHEEL_PIXELS)))
+    return clicks if value > 0 else -clicks
 
 
 def to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
