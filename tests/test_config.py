@@ -214,5 +214,5 @@ def test_empty_section_means_defaults(tmp_path: Path) -> None:
 
 
 def test_mistyped_environment_variable_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="VLM_DESKTOP_TEMPERATURE.*VLM_DESKTOP_MODEL__TEMPERATURE"):
+    with pytest.raises(ConfigError, match=r"VLM_DESKTOP_TEMPERATURE.*VLM_DESKTOP_MODEL__TEMPERATURE"):
         load_settings(env={"VLM_DESKTOP_TEMPERATURE": "0.3"})
