@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server import __version__
-from mcp_server.config import SHORTCUTS, ConfigError, load_settings
+from mcp_server import __version__, eval_grounding
+from mcp_server.config import SHORTCUTS, ConfigError, audit_path, load_settings
+from mcp_server.resources import SharedRuntime
 from mcp_server.server import build_server
-from mcp_server.transports import serve
+from mcp_server.transports import check_exposure, serve
+from tools.audit import entry_json, format_entry, read_entries
 
 log = logging.getLogger("vlm_desktop_mcp")
 
@@ -43,6 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument(
         "--dry-run", action="store_const", const=True, default=None, help="validate and record actions, send no input"
     )
+    serve_cmd.add_argument(
+        "--auth-token",
+        help="bearer token HTTP clients must send (needed to listen beyond 127.0.0.1); "
+        "prefer VLM_DESKTOP_AUTH_TOKEN, flags show in ps",
+    )
+    audit_cmd = commands.add_parser("audit", help="print the audit log of actions (newest last)")
+    audit_cmd.add_argument("--path", type=Path, help="audit log file (default: audit.path from the configuration)")
+    audit_cmd.add_argument("--config", type=Path, help="YAML config file to take audit.path from")
+    audit_cmd.add_argument("--interrupted", action="store_true", help="only actions a crash interrupted")
+    audit_cmd.add_argument("--json", action="store_true", help="one JSON object per action")
+    audit_cmd.add_argument("--last", type=int, metavar="N", help="only the last N actions")
+    # eval-grounding: click accuracy of the OCR / model / hybrid locators (mcp_server/eval_grounding.py).
+    eval_grounding.add_parser(commands)
     return parser
 
 
@@ -54,12 +70,43 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per model request is noise
 
 
+def audit_command(args: argparse.Namespace) -> int:
+    """``vlm-desktop-mcp audit``: the log, readable (or as JSON lines); exit 1 when it cannot be read."""
+    path = args.path
+    if path is None:
+        try:
+            path = audit_path(load_settings({}, os.environ, args.config))
+        except ConfigError as exc:
+            print(f"vlm-desktop-mcp: {exc}", file=sys.stderr)
+            return 2
+    try:
+        entries = read_entries(path)
+    except OSError as exc:
+        print(f"vlm-desktop-mcp: cannot read the audit log {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if args.interrupted:
+        entries = [e for e in entries if e.status == "interrupted"]
+    if args.last is not None:
+        entries = entries[-args.last :] if args.last > 0 else []
+    for entry in entries:
+        print(json.dumps(entry_json(entry), ensure_ascii=False) if args.json else format_entry(entry))
+    if not args.json:
+        print(f"{len(entries)} action(s) in {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "audit":
+        return audit_command(args)
+    if args.command == "eval-grounding":
+        configure_logging("WARNING")
+        return eval_grounding.run(args, os.environ)
     flags = {key: getattr(args, key, None) for key in SHORTCUTS}
     try:
         settings = load_settings(flags, os.environ, args.config)
+        check_exposure(settings)
     except ConfigError as exc:
         print(f"vlm-desktop-mcp: {exc}", file=sys.stderr)
         return 2
@@ -72,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.model.base_url,
         " (dry run: no input is sent)" if settings.desktop.dry_run else "",
     )
-    server = build_server(settings)
+    shared = SharedRuntime(settings)
+    shared.open_audit()  # reports actions a crash interrupted, before serving
+    server = build_server(settings, shared)
     try:
         anyio.run(serve, server, settings)
     except KeyboardInterrupt:

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from engine.thinking import ThinkingMode
+from tools.policy import ACTION_TYPES, DEFAULT_BLOCKED_CHORDS, parse_chord
 
 DEFAULT_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 DEFAULT_BASE_URL = "http://127.0.0.1:30000/v1"
 ENV_PREFIX = "VLM_DESKTOP_"
+AUDIT_FILE = Path("vlm-desktop-mcp", "audit.jsonl")
 
 
 class ConfigError(Exception):
@@ -63,6 +65,20 @@ class ServerConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8765, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    auth_token: SecretStr | None = Field(None, min_length=16)
+    """Bearer token every HTTP request must carry; required to listen beyond loopback."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Extra names or addresses (besides loopback) accepted in Host/Origin headers, e.g. this machine's address."""
+
+    @field_validator("auth_token", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        return _comma_list(value)
 
     @field_validator("transport", mode="before")
     @classmethod
@@ -86,6 +102,87 @@ class DesktopConfig(BaseModel):
     pause: float = Field(0.02, ge=0, le=1)
     failsafe: bool = True
     max_text_length: int = Field(10_000, ge=1, le=100_000)
+    capture_settle_timeout: float = Field(1.0, ge=0, le=30)
+    """describe_screen waits up to this long for the screen to stop changing before it captures."""
+
+
+def _comma_list(value: Any) -> Any:
+    # Environment variables are strings: "click,type" means a list.
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class RegionConfig(BaseModel):
+    """A screen rectangle in screen pixels."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: int
+    y: int
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+class PolicyConfig(BaseModel):
+    """What actions the server allows; fixed at start-up, never changed by a tool call."""
+
+    model_config = ConfigDict(extra="forbid")
+    allowed_actions: list[Literal[ACTION_TYPES]] = Field(default_factory=lambda: list(ACTION_TYPES))  # type: ignore[valid-type]
+    blocked_chords: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_CHORDS))
+    allowed_region: RegionConfig | None = None
+    max_text_length: int = Field(10_000, ge=1, le=100_000)
+    rate_limit_actions: int = Field(30, ge=0, le=100_000)
+    rate_limit_seconds: float = Field(10.0, gt=0, le=86_400)
+    confirm: Literal["never", "destructive", "always"] = "never"
+    confirm_timeout: float = Field(120.0, gt=0, le=3600)
+
+    @field_validator("allowed_actions", "blocked_chords", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _comma_list(value)
+
+    @field_validator("blocked_chords")
+    @classmethod
+    def _chords(cls, value: list[str]) -> list[str]:
+        for chord in value:
+            parse_chord(chord)  # raises ValueError (a validation error naming the field) when empty
+        return value
+
+    @field_validator("allowed_region", mode="before")
+    @classmethod
+    def _region(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().lower() in ("", "none", "null"):
+                return None
+            parts = [p.strip() for p in value.split(",")]
+            if len(parts) != 4:
+                raise ValueError("write the region as x,y,width,height")
+            return dict(zip(("x", "y", "width", "height"), parts, strict=True))
+        return value
+
+
+class AuditConfig(BaseModel):
+    """The write-ahead audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: Path | None = None
+    """None: $XDG_STATE_HOME/vlm-desktop-mcp/audit.jsonl, else ~/.local/state/vlm-desktop-mcp/audit.jsonl."""
+    screenshots: bool = False
+    keep_screenshots: int = Field(100, ge=0, le=1_000_000)
+
+
+class OcrConfig(BaseModel):
+    """Offline OCR (rapidocr's PP-OCR models on onnxruntime): fused with the model's elements, or alone."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    det_max_side: int = Field(1280, ge=0, le=8192)
+    """Longest side of the image the text detector sees (0: full resolution; smaller is faster)."""
+    min_confidence: float = Field(0.5, ge=0, le=1)
+    threads: int = Field(0, ge=0, le=256)
+    """CPU threads for OCR (0: every core)."""
+    cache_screens: int = Field(8, ge=1, le=256)
+    """Screens whose text is remembered by content: an unchanged screen is never read twice."""
 
 
 class Settings(BaseModel):
@@ -95,6 +192,14 @@ class Settings(BaseModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     desktop: DesktopConfig = Field(default_factory=DesktopConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    ocr: OcrConfig = Field(default_factory=OcrConfig)
+
+
+def audit_path(settings: Settings) -> Path:
+    """Where the audit log lives: ``audit.path``, or the per-user state folder."""
+    return settings.audit.path or Path.home() / ".local" / "state" / AUDIT_FILE
 
 
 SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -109,6 +214,7 @@ SHORTCUTS: dict[str, tuple[str, str]] = {
     "thinking": ("model", "thinking_mode"),
     "dry_run": ("desktop", "dry_run"),
     "monitor": ("desktop", "monitor"),
+    "auth_token": ("server", "auth_token"),
 }
 """Flat option names (flags and ``VLM_DESKTOP_<NAME>``) and the setting each one sets."""
 
@@ -188,6 +294,8 @@ def load_settings(
     tree: dict[str, Any] = read_file(config_file) if config_file else {}
     tree = _merge(tree, from_env(env))
     tree = _merge(tree, from_flags(flags or {}))
+    if env.get("XDG_STATE_HOME") and not (tree.get("audit") or {}).get("path"):
+        _set(tree, "audit", "path", str(Path(env["XDG_STATE_HOME"]) / AUDIT_FILE))
     try:
         return Settings.model_validate(tree)
     except ValidationError as exc:

@@ -11,10 +11,15 @@ import anyio
 from engine.backend import ChatBackend
 from engine.backends.openai_http import OpenAIHTTPBackend
 from engine.errors import ModelError
+from engine.ocr import OcrEngine, OcrSettings, OcrUnavailable
+from engine.ocr_cache import ScreenReader
 from engine.vision import EngineSettings, VisionEngine
-from mcp_server.config import Settings
+from mcp_server.config import Settings, audit_path
+from tools.audit import AuditLog
 from tools.capture import MssCapturer
+from tools.errors import AuditUnavailable
 from tools.inputs import PyAutoGuiDriver
+from tools.policy import Policy, RateLimiter, Region, parse_chord
 from tools.runtime import Runtime, ToolSettings
 from tools.snapshots import SnapshotStore
 
@@ -62,7 +67,41 @@ def tool_settings(settings: Settings) -> ToolSettings:
         settle_timeout=desktop.settle_timeout,
         settle_interval=desktop.settle_interval,
         max_text_length=desktop.max_text_length,
+        capture_settle_timeout=desktop.capture_settle_timeout,
     )
+
+
+def make_screen_reader(settings: Settings, *, force: bool = False) -> ScreenReader | None:
+    """The OCR reader from the ocr section (``None`` when OCR is off, unless ``force``); loads lazily."""
+    cfg = settings.ocr
+    if not (cfg.enabled or force):
+        return None
+    engine = OcrEngine(
+        OcrSettings(det_max_side=cfg.det_max_side, min_confidence=cfg.min_confidence, threads=cfg.threads)
+    )
+    return ScreenReader(engine, capacity=cfg.cache_screens)
+
+
+def make_policy(settings: Settings) -> Policy:
+    """The action policy from the policy section (fixed for the life of the process)."""
+    cfg = settings.policy
+    region = cfg.allowed_region
+    return Policy(
+        allowed_actions=frozenset(cfg.allowed_actions),
+        blocked_chords=tuple(parse_chord(chord) for chord in cfg.blocked_chords),
+        allowed_region=None if region is None else Region(region.x, region.y, region.width, region.height),
+        max_text_length=cfg.max_text_length,
+        rate_actions=cfg.rate_limit_actions,
+        rate_seconds=cfg.rate_limit_seconds,
+        confirm=cfg.confirm,
+        confirm_timeout=cfg.confirm_timeout,
+    )
+
+
+def make_audit(settings: Settings) -> AuditLog:
+    """The audit log from the audit section (not opened yet)."""
+    cfg = settings.audit
+    return AuditLog(audit_path(settings), screenshots=cfg.screenshots, keep_screenshots=cfg.keep_screenshots)
 
 
 async def _check_model(backend: ChatBackend) -> None:
@@ -90,19 +129,52 @@ class SharedRuntime:
         self._lock = anyio.Lock()
         self._backend: ChatBackend | None = None
         self._capturer: MssCapturer | None = None
+        self._reader: ScreenReader | None = None
+        # Policy, rate limit and audit log outlive sessions: reconnecting must not reset the rate limit.
+        self.policy = make_policy(settings)
+        self.limiter = RateLimiter(self.policy.rate_actions, self.policy.rate_seconds)
+        self.audit = make_audit(settings)
+
+    def open_audit(self) -> None:
+        """Open the audit log now: interrupted actions are reported at start-up, not at the first call.
+
+        A log that cannot be opened is logged; execute_action then refuses to act until it can write.
+        """
+        try:
+            self.audit.open()
+        except AuditUnavailable as exc:
+            log.warning("%s; execute_action will refuse to act until it can be written", exc)
 
     async def _open(self) -> Runtime:
+        await anyio.to_thread.run_sync(self.open_audit)
         self._backend = make_backend(self.settings)
         engine = None if self._backend is None else VisionEngine(self._backend, engine_settings(self.settings))
         if self._backend is not None:
             await _check_model(self._backend)
         self._capturer = MssCapturer()
+        self._reader = make_screen_reader(self.settings)
+        if self._reader is not None:
+            try:  # load now: the first describe_screen should not pay for it, and a broken install shows here
+                await anyio.to_thread.run_sync(self._reader.engine.load)
+            except OcrUnavailable as exc:
+                log.warning("OCR is not available (%s); describe_screen will use the model alone", exc)
+                self._reader = None
         driver = PyAutoGuiDriver(pause=self.settings.desktop.pause, failsafe=self.settings.desktop.failsafe)
         try:
             await anyio.to_thread.run_sync(driver.load)
         except Exception as exc:  # the server still starts; desktop tools report the problem
             log.warning("desktop input is not available: %s", exc)
-        return Runtime(tool_settings(self.settings), engine, self._capturer, driver, SnapshotStore())
+        return Runtime(
+            tool_settings(self.settings),
+            engine,
+            self._capturer,
+            driver,
+            SnapshotStore(),
+            policy=self.policy,
+            limiter=self.limiter,
+            audit=self.audit,
+            ocr=self._reader,
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Runtime]:
@@ -125,6 +197,9 @@ class SharedRuntime:
             await self._backend.aclose()
         if self._capturer is not None:
             self._capturer.close()
+        if self._reader is not None:
+            await anyio.to_thread.run_sync(self._reader.engine.close)
+        self._reader = None
         self.runtime = None
         self._backend = None
         self._capturer = None

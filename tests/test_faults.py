@@ -72,6 +72,21 @@ async def test_model_server_down(standin: StandIn) -> None:
     port = free_port()
     async with connect(standin, base_url=f"http://127.0.0.1:{port}/v1", env=FAST) as client:
         with anyio.fail_after(20):
+            described = await client.call_tool("describe_screen", {})
+            planned = await client.call_tool("plan_next_action", {"goal": "submit"})
+    # describe_screen carries on with OCR alone, and says why; planning needs the model.
+    assert not described.is_error, described.content
+    assert described.structured_content["mode"] == "ocr_only"
+    assert "cannot reach the model server" in described.structured_content["note"]
+    assert planned.is_error
+    assert "cannot reach the model server" in planned.content[0].text
+
+
+async def test_model_server_down_without_ocr_is_an_error(standin: StandIn) -> None:
+    port = free_port()
+    env = {**FAST, "VLM_DESKTOP_OCR__ENABLED": "false"}
+    async with connect(standin, base_url=f"http://127.0.0.1:{port}/v1", env=env) as client:
+        with anyio.fail_after(20):
             result = await client.call_tool("describe_screen", {})
     assert result.is_error
     assert "cannot reach the model server" in result.content[0].text

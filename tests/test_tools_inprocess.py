@@ -13,13 +13,14 @@ import pytest
 from mcp import Client
 from PIL import Image
 
+from engine.textfind import squash
 from mcp_server.config import load_settings
 from mcp_server.server import build_server
 from tests.conftest import needs_display
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
-from tests.test_e2e import inside, scenario_for, widget_box
+from tests.test_e2e import check_described, inside, scenario_for
 
 pytestmark = [needs_display]
 
@@ -50,11 +51,7 @@ async def test_region_describe_maps_into_the_region(app: TkApp, standin: StandIn
     assert not result.is_error, result.content
     data = result.structured_content
     assert data["screen"]["origin"] == [region["x"], region["y"]]
-    widgets = app.state()["widgets"]
-    for element in data["elements"]:
-        real = widget_box(widgets[element["label"]])
-        assert max(abs(a - b) for a, b in zip(element["bbox"], real, strict=True)) <= 2
-        assert inside(element["center"], widgets[element["label"]])
+    check_described(data["elements"], app.state()["widgets"])
     request = standin.requests[-1]
     assert request["_image_size"] == [region["width"], region["height"]]  # within budget: sent as captured
 
@@ -85,10 +82,8 @@ async def test_screenshots_over_the_pixel_budget_are_shrunk(app: TkApp, standin:
     width, height = standin.requests[-1]["_image_size"]
     assert width % 32 == 0 and height % 32 == 0 and width * height <= 640 * 360
     assert abs(width / height - 1366 / 768) < 0.1
-    # The grid is relative: boxes still land on the real widgets.
-    widgets = app.state()["widgets"]
-    for element in result.structured_content["elements"]:
-        assert inside(element["center"], widgets[element["label"]])
+    # The grid is relative: boxes still land on the real widgets (OCR reads the full capture).
+    check_described(result.structured_content["elements"], app.state()["widgets"], exact_boxes=False)
 
 
 async def test_native_reasoning_from_reasoning_content(app: TkApp, standin: StandIn) -> None:
@@ -154,3 +149,54 @@ async def test_plan_without_a_model_says_what_to_start(standin: StandIn) -> None
     async with connect(standin, backend="none") as client:
         result = await client.call_tool("plan_next_action", {"goal": "anything"})
     assert result.is_error and "SGLang" in result.content[0].text
+
+
+async def test_without_a_model_describe_reads_the_screen_and_its_text_can_be_clicked(
+    app: TkApp, standin: StandIn
+) -> None:
+    async with connect(standin, backend="none") as client:
+        described = await client.call_tool("describe_screen", {"question": "Is there a form?"})
+        assert not described.is_error, described.content
+        data = described.structured_content
+        assert data["mode"] == "ocr_only" and data["answer"] is None and data["model"].startswith("ocr:")
+        assert "No vision model is configured" in data["note"] and "SGLang" in data["note"]
+        assert "not answered" in data["note"] and "Submit" in data["summary"]
+        assert {e["source"] for e in data["elements"]} == {"ocr"} and {e["type"] for e in data["elements"]} == {"text"}
+        by_label = {e["label"]: e for e in data["elements"]}
+        widgets = app.state()["widgets"]
+        for text, wid in {
+            "Submit": "submit",
+            "Cancel": "cancel",
+            "Subscribe": "subscribe",
+            "Name:": "name_label",
+        }.items():
+            assert inside(by_label[text]["center"], widgets[wid]), text
+        x, y = by_label["Submit"]["center"]
+        clicked = await client.call_tool("execute_action", {"action": {"type": "click", "x": x, "y": y}})
+        assert not clicked.is_error, clicked.content
+        planned = await client.call_tool("plan_next_action", {"goal": "submit"})
+    app.wait_for(lambda s: s["events"]["submit_clicks"] == 1)
+    assert planned.is_error and "SGLang" in planned.content[0].text
+
+
+async def test_an_unchanged_screen_is_read_once_and_a_changed_field_alone_again(app: TkApp, standin: StandIn) -> None:
+    standin.set_scenario(scenario_for(app))
+    entry = app.widget("name_entry")
+    async with connect(standin) as client:
+        first = (await client.call_tool("describe_screen", {})).structured_content
+        second = (await client.call_tool("describe_screen", {})).structured_content
+        assert (first["ocr_pass"], second["ocr_pass"]) == ("full", "cached")
+        assert second["elements"] == first["elements"] and second["snapshot_id"] != first["snapshot_id"]
+        point = {"x": entry["x"] + 20, "y": entry["y"] + entry["height"] // 2}
+        typed = await client.call_tool("execute_action", {"action": {"type": "type", "text": "Grace Hopper", **point}})
+        assert not typed.is_error, typed.content
+        app.wait_for(lambda s: s["widgets"]["name_entry"]["value"] == "Grace Hopper")
+        third = (await client.call_tool("describe_screen", {})).structured_content
+    assert third["ocr_pass"] == "incremental"
+    text = {e["label"]: e for e in third["elements"] if e["source"] == "ocr"}
+    # The field's blinking caret may be read as one more letter at the end.
+    [typed_text] = [e for label, e in text.items() if squash(label).startswith("gracehopper")]
+    assert inside(typed_text["center"], app.widget("name_entry"))
+    # Text far from the field was kept from the first read, not read again.
+    before = {e["label"]: e["bbox"] for e in first["elements"]}
+    assert [text[label]["bbox"] for label in ("Notes:", "Ready")] == [before["Notes:"], before["Ready"]]

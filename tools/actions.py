@@ -109,3 +109,50 @@ Action = Annotated[
 """One GUI action; ``type`` selects the variant."""
 
 POINTER_ACTIONS = (Click, DoubleClick, RightClick, Move, Drag)
+
+
+class ClickText(_Action):
+    """Click visible text (found by OCR, fuzzy on case and spacing; the vision model as fallback)."""
+
+    type: Literal["click_text"] = "click_text"
+    text: str = Field(min_length=1, max_length=500, description="The text as shown on screen, e.g. 'Submit'.")
+    occurrence: int | None = Field(
+        None, ge=1, le=100, description="Which match, in reading order, when the text appears several times."
+    )
+    button: Literal["left", "right", "middle"] = "left"
+    clicks: int = Field(1, ge=1, le=3)
+
+
+class ClickElement(_Action):
+    """Click an element by the id describe_screen gave it; refused if the screen changed since that snapshot."""
+
+    type: Literal["click_element"] = "click_element"
+    element_id: str = Field(min_length=1, max_length=32, description="An element id such as 'e3'.")
+    snapshot_id: str = Field(min_length=1, max_length=64, description="The snapshot_id of that describe_screen.")
+
+
+class FillInput(_Action):
+    """Find the input belonging to a visible label (right of it or below), replace its content with ``value``."""
+
+    type: Literal["fill_input"] = "fill_input"
+    label: str = Field(min_length=1, max_length=500, description="The label shown next to the field, e.g. 'Email'.")
+    value: str = Field(max_length=10_000, description="The new content; empty clears the field.")
+
+
+class GotoUrl(_Action):
+    """In the focused browser window: focus the address bar (ctrl+L), type the URL, press Enter."""
+
+    type: Literal["goto_url"] = "goto_url"
+    url: str = Field(min_length=1, max_length=4000, description="An http(s) URL.")
+
+
+class UploadFile(_Action):
+    """Upload a local file: open the upload control (click ``label`` if given), type the path into the
+    native file dialog, confirm."""
+
+    type: Literal["upload_file"] = "upload_file"
+    path: str = Field(min_length=1, max_length=4096, description="Absolute path of an existing local file.")
+    label: str | None = Field(None, max_length=500, description="Text of the upload button to click first.")
+
+
+SEMANTIC_ACTIONS = (ClickText, ClickElement, FillInput, GotoUrl, UploadFile)

@@ -1,17 +1,35 @@
-"""``describe_screen``: capture, ask the model for elements, map them to screen pixels."""
+"""``describe_screen``: wait for the screen to settle, capture it, and list its elements.
+
+The vision model (what is there) and OCR (where the text is) run side by side on the same capture;
+their results are fused (:mod:`engine.fusion`). Without a model, or with the model unreachable,
+the elements are the text OCR read, and the result says so: the OCR-only mode that makes the
+server useful on a machine without a GPU.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
+import anyio
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.coords import box_center, grid_box_to_screen
+from engine.coords import Frame, grid_box_to_screen, image_to_screen
+from engine.fusion import ModelElement, fuse
+from engine.ocr import OcrUnavailable, TextBox
+from engine.ocr_cache import ScreenText
+from engine.vision import Description
 from tools.capture import Capture, Region
-from tools.model_calls import ask_model, require_engine
+from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
+from tools.model_calls import START_MODEL, ask_model, require_engine
 from tools.results import DescribeResult, Element, ScreenInfo
 from tools.runtime import Progress, Runtime, no_progress
+from tools.settle import wait_for_settle
 from tools.snapshots import Snapshot
+
+_OCR_ONLY = "elements are the text OCR read (type 'text', no icons)"
 
 
 class RegionArg(BaseModel):
@@ -43,6 +61,74 @@ async def capture_screen(runtime: Runtime, region: RegionArg | None, monitor: in
     return await runtime.capturer.grab(area, target)
 
 
+async def settled_capture(runtime: Runtime, region: RegionArg | None, monitor: int | None) -> tuple[Capture, bool]:
+    """A capture taken once two consecutive grabs agree (bounded wait); and whether they did."""
+    timeout = runtime.settings.capture_settle_timeout
+    if timeout <= 0:
+        return await capture_screen(runtime, region, monitor), True
+    latest: list[Capture] = []
+
+    async def grab() -> Image.Image:
+        latest[:] = [await capture_screen(runtime, region, monitor)]
+        return latest[0].image
+
+    settled = await wait_for_settle(grab, timeout=timeout, interval=runtime.settings.settle_interval, initial_delay=0)
+    return latest[0], settled.settled
+
+
+def text_to_screen(frame: Frame, lines: list[TextBox]) -> list[TextBox]:
+    """OCR lines (image pixels, exclusive corners) as screen boxes (inclusive corners, like elements)."""
+    mapped = []
+    for line in lines:
+        x1, y1, x2, y2 = line.box
+        sx1, sy1 = image_to_screen(frame, x1, y1)
+        sx2, sy2 = image_to_screen(frame, max(x1, x2 - 1), max(y1, y2 - 1))
+        chars = tuple(image_to_screen(frame, x, y1)[0] for x in line.chars)
+        mapped.append(TextBox(line.text, (sx1, sy1, sx2, sy2), line.confidence, chars))
+    return mapped
+
+
+@dataclass
+class _Outcome:
+    """What the model and OCR tasks came back with (failures kept to be raised after both ended)."""
+
+    description: Description | None = None
+    model_failure: ToolFailure | None = None
+    model_ms: float = 0.0
+    text: ScreenText | None = None
+    ocr_problem: str | None = None
+    ocr_ms: float = 0.0
+
+
+async def _ask(runtime: Runtime, image: Image.Image, question: str | None, out: _Outcome) -> None:
+    assert runtime.engine is not None
+    started = time.perf_counter()
+    try:
+        out.description = await ask_model(runtime.engine.describe(image, question))
+    except ToolFailure as exc:
+        out.model_failure = exc
+    out.model_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+async def _read(runtime: Runtime, capture: Capture, out: _Outcome) -> None:
+    assert runtime.ocr is not None
+    frame = capture.frame
+    started = time.perf_counter()
+    try:
+        out.text = await runtime.ocr.aread(capture.image, (frame.x, frame.y, frame.width, frame.height))
+    except OcrUnavailable as exc:
+        out.ocr_problem = str(exc)
+    out.ocr_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+def _ocr_summary(lines: list[TextBox]) -> str:
+    if not lines:
+        return "OCR found no text on the screen."
+    shown = "; ".join(line.text for line in lines[:12])
+    more = f" (and {len(lines) - 12} more lines)" if len(lines) > 12 else ""
+    return f"Text on screen, read by OCR: {shown}{more}."[:600]
+
+
 async def describe_screen(
     runtime: Runtime,
     region: RegionArg | None = None,
@@ -51,32 +137,82 @@ async def describe_screen(
     progress: Progress = no_progress,
 ) -> tuple[DescribeResult, Capture]:
     """Describe the screen; returns the result and the capture (for an optional image part)."""
-    engine = require_engine(runtime, "describe_screen")
+    if runtime.ocr is None:
+        require_engine(runtime, "describe_screen")
     started = time.perf_counter()
-    await progress(0, 3, "capturing the screen")
-    capture = await capture_screen(runtime, region, monitor)
+    await progress(0, 3, "capturing the screen once it stops changing")
+    capture, settled = await settled_capture(runtime, region, monitor)
     captured = time.perf_counter()
-    await progress(1, 3, f"asking {engine.model_name}")
-    description = await ask_model(engine.describe(capture.image, question))
-    answered = time.perf_counter()
-    elements: list[Element] = []
-    for index, item in enumerate(description.grid.elements, 1):
-        box = grid_box_to_screen(capture.frame, item.box)
-        elements.append(Element(id=f"e{index}", type=item.type, label=item.label, bbox=box, center=box_center(box)))
+    doing = [w for w, on in (("the model", runtime.engine), ("OCR", runtime.ocr)) if on is not None]
+    await progress(1, 3, f"asking {' and '.join(doing)}")
+    out = _Outcome()
+    async with anyio.create_task_group() as group:
+        if runtime.engine is not None:
+            group.start_soon(_ask, runtime, capture.image, question, out)
+        if runtime.ocr is not None:
+            group.start_soon(_read, runtime, capture, out)
+    notes: list[str] = []
+    if out.model_failure is not None:
+        # An unreachable server is the "no GPU here" case: OCR carries on. A model that answers
+        # badly is reported, never papered over.
+        if not isinstance(out.model_failure, ModelUnreachable) or out.text is None:
+            raise out.model_failure
+        notes.append(f"The vision model is unreachable ({out.model_failure}); {_OCR_ONLY}. {START_MODEL}")
+    elif runtime.engine is None:
+        if out.text is None:
+            raise ModelFailure(f"describe_screen has no vision model and OCR is unavailable ({out.ocr_problem}).")
+        notes.append(f"No vision model is configured; {_OCR_ONLY}. {START_MODEL}")
+    if out.ocr_problem is not None:
+        notes.append(f"OCR is unavailable ({out.ocr_problem}); boxes are the model's alone.")
+    if question and out.description is None:
+        notes.append("The question needs the vision model and was not answered.")
+    if not settled:
+        notes.append("The screen was still changing when it was captured.")
+
+    frame = capture.frame
+    lines = text_to_screen(frame, out.text.lines) if out.text is not None else []
+    model = [
+        ModelElement(item.type, item.label, grid_box_to_screen(frame, item.box))
+        for item in (out.description.grid.elements if out.description is not None else [])
+    ]
+    elements = [
+        Element(
+            id=f"e{index}",
+            type=p.type,
+            label=p.label,
+            bbox=p.box,
+            center=p.center,
+            source=p.source,
+            confidence=p.confidence,
+        )
+        for index, p in enumerate(fuse(model, lines), 1)
+    ]
     snapshot_id = runtime.snapshots.new_id()
-    runtime.snapshots.put(Snapshot(snapshot_id, capture.frame, time.time(), [e.model_dump() for e in elements]))
+    runtime.snapshots.put(Snapshot(snapshot_id, frame, time.time(), [e.model_dump() for e in elements]))
     await progress(3, 3, f"{len(elements)} elements")
+    timings: dict[str, Any] = {"capture": round((captured - started) * 1000, 1)}
+    if runtime.engine is not None:
+        timings["model"] = out.model_ms
+    if runtime.ocr is not None:
+        timings["ocr"] = out.ocr_ms
+    timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+    description = out.description
+    if description is not None:
+        mode = "fused" if out.text is not None else "model_only"
+        summary, answer, model_name = description.grid.summary, description.grid.answer, description.model
+    else:
+        mode, summary, answer = "ocr_only", _ocr_summary(lines), None
+        model_name = f"ocr:{runtime.ocr.engine.model_name}" if runtime.ocr is not None else "none"
     result = DescribeResult(
         snapshot_id=snapshot_id,
         screen=screen_info(capture),
-        summary=description.grid.summary,
+        summary=summary,
         elements=elements,
-        answer=description.grid.answer,
-        model=description.model,
-        timings_ms={
-            "capture": round((captured - started) * 1000, 1),
-            "model": round((answered - captured) * 1000, 1),
-            "total": round((time.perf_counter() - started) * 1000, 1),
-        },
+        answer=answer,
+        model=model_name,
+        mode=mode,
+        note=" ".join(notes) or None,
+        ocr_pass=out.text.how if out.text is not None else None,
+        timings_ms=timings,
     )
     return result, capture

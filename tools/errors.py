@@ -2,9 +2,12 @@
 
     ToolFailure                  every anticipated failure; its message is shown to the client
     ├── InvalidAction            the action cannot be performed as asked (bad key, off-screen point...)
+    ├── ActionRefused            the server's policy (or the person asked to confirm) refused it; ``rule`` names why
+    ├── AuditUnavailable         the audit log cannot be written, so nothing may be sent
     ├── DesktopUnavailable       no display, capture failed, input could not be sent
     └── ModelFailure             the model is down, slow, failing, or answered something unreadable
-                                 (``raw`` carries its answer then)
+        │                        (``raw`` carries its answer then)
+        └── ModelUnreachable     nothing answers at the model's address (describe_screen falls back to OCR)
 
 Anything else escaping a handler is a bug: the server logs it with its traceback and tells the
 client only that an internal error happened.
@@ -21,6 +24,18 @@ class InvalidAction(ToolFailure):
     """The action is malformed or impossible here; nothing was sent."""
 
 
+class ActionRefused(ToolFailure):
+    """The policy refused the action (``rule`` is the rule's name, e.g. ``blocked_chords``); nothing was sent."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class AuditUnavailable(ToolFailure):
+    """The write-ahead audit log could not be written; no input was sent."""
+
+
 class DesktopUnavailable(ToolFailure):
     """The desktop could not be captured or driven."""
 
@@ -31,3 +46,7 @@ class ModelFailure(ToolFailure):
     def __init__(self, message: str, raw: str | None = None) -> None:
         super().__init__(message if raw is None else f"{message}\n--- model output ---\n{raw}")
         self.raw = raw
+
+
+class ModelUnreachable(ModelFailure):
+    """Nothing answers at the model server's address (as opposed to a model that answers badly)."""

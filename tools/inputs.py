@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
@@ -18,6 +19,9 @@ from typing import Any, Literal, Protocol
 from tools.errors import DesktopUnavailable, InvalidAction
 
 log = logging.getLogger(__name__)
+
+_GUI_LOCK = threading.Lock()
+"""pyautogui shares one Xlib connection per process, which deadlocks when two threads use it at once."""
 
 Op = Literal["move", "click", "mouse_down", "mouse_up", "hotkey", "write", "unicode", "scroll", "hscroll", "sleep"]
 
@@ -115,12 +119,18 @@ class PyAutoGuiDriver:
 
     def position(self) -> tuple[int, int]:
         """Pointer position."""
-        point = self._gui().position()
+        gui = self._gui()
+        with _GUI_LOCK:
+            point = gui.position()
         return int(point[0]), int(point[1])
 
     def send(self, events: Sequence[InputEvent]) -> None:
         """Send events; on any failure release held buttons and keys, then raise a tool failure."""
         gui = self._gui()
+        with _GUI_LOCK:
+            self._send_all(gui, events)
+
+    def _send_all(self, gui: Any, events: Sequence[InputEvent]) -> None:
         held_buttons: list[str] = []
         held_keys: list[str] = []
         try:
@@ -196,13 +206,19 @@ class PyAutoGuiDriver:
 
     @staticmethod
     def _release(gui: Any, held_buttons: list[str], held_keys: list[str]) -> None:
-        for button in reversed(held_buttons):
-            try:
-                gui.mouseUp(button=button)
-            except Exception:  # best effort while already failing
-                log.warning("could not release mouse button %s", button)
-        for key in reversed(held_keys):
-            try:
-                gui.keyUp(key)
-            except Exception:
-                log.warning("could not release key %s", key)
+        # After a fail-safe abort the pointer sits in a corner, where pyautogui refuses every call,
+        # releases included: switch the check off just long enough to let go.
+        failsafe, gui.FAILSAFE = gui.FAILSAFE, False
+        try:
+            for button in reversed(held_buttons):
+                try:
+                    gui.mouseUp(button=button)
+                except Exception:  # best effort while already failing
+                    log.warning("could not release mouse button %s", button)
+            for key in reversed(held_keys):
+                try:
+                    gui.keyUp(key)
+                except Exception:
+                    log.warning("could not release key %s", key)
+        finally:
+            gui.FAILSAFE = failsafe

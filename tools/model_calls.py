@@ -5,22 +5,25 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from engine.errors import ModelError, ModelOutputError
+from engine.errors import ModelError, ModelOutputError, ModelUnavailable
 from engine.vision import VisionEngine
-from tools.errors import ModelFailure
+from tools.errors import ModelFailure, ModelUnreachable
 from tools.runtime import Runtime
 
 T = TypeVar("T")
 
 
+START_MODEL = (
+    "Start SGLang with Qwen3-VL (python -m sglang.launch_server --model-path Qwen/Qwen3-VL-2B-Instruct "
+    "--port 30000) and restart this server with --base-url http://127.0.0.1:30000/v1."
+)
+"""What to do about a missing model, for error messages and notes."""
+
+
 def require_engine(runtime: Runtime, tool: str) -> VisionEngine:
     """The engine, or a failure that says what to start."""
     if runtime.engine is None:
-        raise ModelFailure(
-            f"{tool} needs a vision model, and none is configured. Start SGLang with Qwen3-VL "
-            "(python -m sglang.launch_server --model-path Qwen/Qwen3-VL-2B-Instruct --port 30000) "
-            "and restart this server with --base-url http://127.0.0.1:30000/v1."
-        )
+        raise ModelFailure(f"{tool} needs a vision model, and none is configured. {START_MODEL}")
     return runtime.engine
 
 
@@ -30,5 +33,7 @@ async def ask_model(call: Awaitable[T]) -> T:
         return await call
     except ModelOutputError as exc:
         raise ModelFailure(f"the model's answer could not be used: {exc}", raw=exc.raw) from exc
+    except ModelUnavailable as exc:
+        raise ModelUnreachable(f"the vision model failed: {exc}") from exc
     except ModelError as exc:
         raise ModelFailure(f"the vision model failed: {exc}") from exc

@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.actions import Action
 from tools.describe import RegionArg, describe_screen
-from tools.execute import execute_action
+from tools.execute import confirmation_question, execute_action
 from tools.plan import plan_next_action
 from tools.results import DescribeResult, ExecuteResult, PlanResult
-from tools.runtime import Progress, Runtime
+from tools.runtime import Caller, Runtime
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,10 @@ class Outcome:
     text: str | None = None
 
 
-Handler = Callable[[Runtime, Any, Progress], Awaitable[Outcome]]
+Handler = Callable[[Runtime, Any, Caller], Awaitable[Outcome]]
+"""``await handler(runtime, params, caller)``; ``caller`` carries progress, confirmation and the requester."""
+Question = Callable[[Runtime, Any, str | None], Awaitable[str | None]]
+"""``await question(runtime, params, requester)``: what to ask a person first, or ``None``."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class ToolSpec:
     params: type[BaseModel]
     result: type[BaseModel]
     handler: Handler
+    question: Question | None = None
+    """For tools a person may have to confirm: the question to ask before the handler runs."""
 
 
 class DescribeParams(BaseModel):
@@ -82,22 +87,44 @@ class ExecuteParams(BaseModel):
     dry_run: bool | None = Field(
         None, description="Validate and report the input events without sending them. Server setting if omitted."
     )
+    action_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description=(
+            "Optional idempotency key you choose (e.g. a UUID), new for every distinct action. If a call with this "
+            "id already completed, its stored result comes back with `replayed: true` and nothing is done again, "
+            "so retrying after a timeout or a lost connection is safe. Reusing an id for a different action is an "
+            "error."
+        ),
+    )
 
 
-async def _describe(runtime: Runtime, params: DescribeParams, progress: Progress) -> Outcome:
-    result, capture = await describe_screen(runtime, params.region, params.monitor, params.question, progress)
+async def _describe(runtime: Runtime, params: DescribeParams, caller: Caller) -> Outcome:
+    result, capture = await describe_screen(runtime, params.region, params.monitor, params.question, caller.progress)
     return Outcome(result, [capture.image] if params.include_screenshot else [])
 
 
-async def _plan(runtime: Runtime, params: PlanParams, progress: Progress) -> Outcome:
+async def _plan(runtime: Runtime, params: PlanParams, caller: Caller) -> Outcome:
     result = await plan_next_action(
-        runtime, params.goal, params.history, params.thinking, params.max_reasoning_steps, params.monitor, progress
+        runtime,
+        params.goal,
+        params.history,
+        params.thinking,
+        params.max_reasoning_steps,
+        params.monitor,
+        caller.progress,
     )
     return Outcome(result)
 
 
-async def _execute(runtime: Runtime, params: ExecuteParams, progress: Progress) -> Outcome:
-    return Outcome(await execute_action(runtime, params.action, params.dry_run, progress))
+async def _execute(runtime: Runtime, params: ExecuteParams, caller: Caller) -> Outcome:
+    return Outcome(await execute_action(runtime, params.action, params.dry_run, caller, params.action_id))
+
+
+async def _execute_question(runtime: Runtime, params: ExecuteParams, requester: str | None) -> str | None:
+    return await confirmation_question(runtime, params.action, params.dry_run, params.action_id, requester)
 
 
 TOOLS: list[ToolSpec] = [
@@ -136,13 +163,16 @@ TOOLS: list[ToolSpec] = [
             "Perform one mouse or keyboard action on the real desktop: click, double_click, right_click, move, "
             "drag, type (any Unicode text), key (one chord such as ['ctrl', 'a']), scroll, wait, or done. "
             "Coordinates are absolute screen pixels, e.g. an element's `center` from describe_screen. Points off "
-            "the screen and unknown key names are refused. Returns the input events sent and whether the screen "
-            "changed. Use dry_run to check an action without performing it."
+            "the screen and unknown key names are refused, and so is anything the server's policy forbids (the "
+            "error names the rule; the policy cannot be changed from here); the server may ask a person to confirm "
+            "first. Returns the input events sent and whether the screen changed. Use dry_run to check an action "
+            "without performing it, and action_id to make a retry safe."
         ),
         kind="act",
         params=ExecuteParams,
         result=ExecuteResult,
         handler=_execute,
+        question=_execute_question,
     ),
 ]
 """Every tool the server offers, in the order they are listed to clients."""

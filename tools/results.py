@@ -27,7 +27,18 @@ class Element(BaseModel):
     label: str
     bbox: tuple[int, int, int, int] = Field(description="[x1, y1, x2, y2] in screen pixels.")
     center: tuple[int, int] = Field(description="[x, y] screen pixel to click.")
-    source: Literal["model", "ocr", "fused"] = "model"
+    source: Literal["model", "ocr", "fused"] = Field(
+        "model",
+        description="model: the vision model alone; ocr: text OCR read (type 'text'); "
+        "fused: the model's element with its position confirmed by OCR.",
+    )
+    confidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="How sure the position is: OCR's recognition confidence for text, 0.5 for a model box "
+        "no text confirms, higher when OCR confirms the model.",
+    )
 
 
 class DescribeResult(BaseModel):
@@ -39,6 +50,15 @@ class DescribeResult(BaseModel):
     elements: list[Element]
     answer: str | None = Field(None, description="The model's answer to `question`, when one was asked.")
     model: str
+    mode: Literal["fused", "model_only", "ocr_only"] = Field(
+        "fused",
+        description="fused: model elements refined by OCR, plus text the model missed; model_only: OCR is off; "
+        "ocr_only: no model configured or reachable, so elements are the text on screen (no icons).",
+    )
+    note: str | None = Field(None, description="What was degraded and why (e.g. no model), when anything was.")
+    ocr_pass: Literal["full", "cached", "incremental"] | None = Field(
+        None, description="How OCR read this screen: from scratch, from cache (unchanged), or changed tiles only."
+    )
     timings_ms: dict[str, float]
 
 
@@ -68,3 +88,9 @@ class ExecuteResult(BaseModel):
     settled: bool = Field(description="False when the screen was still changing when we stopped waiting.")
     answer: str | None = None
     duration_ms: float
+    audit_id: str | None = Field(None, description="The audit log record of this action.")
+    replayed: bool = Field(
+        False,
+        description="True when this is the stored result of an earlier call with the same action_id: "
+        "nothing was done again.",
+    )

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from engine.ocr_cache import ScreenReader
 from engine.vision import VisionEngine
+from tools.audit import AuditLog
 from tools.capture import MssCapturer
 from tools.inputs import InputDriver
+from tools.policy import Policy, RateLimiter
 from tools.snapshots import SnapshotStore
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -18,6 +21,24 @@ Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
 async def no_progress(done: float, total: float | None, message: str | None) -> None:
     """A :data:`Progress` that reports nowhere."""
+
+
+Confirm = Callable[[str], Awaitable[bool | None]]
+"""``await confirm(question)``: asks a person; True = go ahead, False = declined, None = cannot ask."""
+
+
+async def cannot_confirm(question: str) -> bool | None:
+    """A :data:`Confirm` for callers that have no way to ask anyone."""
+    return None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling and how to reach them: progress reports, confirmation, a name for the audit log."""
+
+    progress: Progress = no_progress
+    confirm: Confirm = cannot_confirm
+    requester: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,8 @@ class ToolSettings:
     settle_interval: float = 0.1
     max_text_length: int = 10_000
     snapshot_capacity: int = 32
+    capture_settle_timeout: float = 1.0
+    """describe_screen waits up to this long for the screen to stop changing before it captures."""
 
 
 @dataclass
@@ -43,3 +66,11 @@ class Runtime:
     snapshots: SnapshotStore = field(default_factory=SnapshotStore)
     desktop_lock: anyio.Lock = field(default_factory=anyio.Lock)
     """One desktop: actions (and the captures that judge them) never interleave."""
+    policy: Policy = field(default_factory=Policy)
+    """Fixed at start-up; nothing a tool call says can change it."""
+    limiter: RateLimiter | None = None
+    """The policy's rate limit; shared by every session of the process (``None``: no limit)."""
+    audit: AuditLog | None = None
+    """The write-ahead audit log (``None``: actions are not recorded, for tests of other parts only)."""
+    ocr: ScreenReader | None = None
+    """Offline OCR with its screen cache (``None``: OCR is off or not installed)."""

@@ -7,6 +7,8 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from PIL import Image
+
 from engine.coords import Frame
 
 
@@ -18,6 +20,8 @@ class Snapshot:
     frame: Frame
     taken_at: float
     elements: list[dict[str, object]] = field(default_factory=list)
+    fingerprint: Image.Image | None = None
+    """Greyscale copy of the capture, to tell whether element positions still hold."""
 
 
 class SnapshotStore:

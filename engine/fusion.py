@@ -1,0 +1,180 @@
+"""Fusing the vision model's elements with OCR text lines (pure; boxes in one space, e.g. screen pixels).
+
+A small vision model is good at *what* is on screen and weak at *exactly where*; OCR is the
+opposite for text. So:
+
+* a model element whose label is text OCR read nearby (case, spacing and punctuation aside, small
+  misreadings forgiven) takes its click point from the OCR box; its box too, unless the model's box
+  is the element around that text (a button around its caption), which is kept;
+* text the model did not list becomes a ``text`` element of its own;
+* repeats are merged: a model element listed twice, an OCR line already used by a fused element.
+
+Every element says where it came from (``model``, ``ocr`` or ``fused``) and how sure we are of its
+position (``confidence``): OCR's recognition confidence for OCR text; ``MODEL_CONFIDENCE`` for a
+model box no text confirms; higher when OCR confirms the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.ocr import Box, TextBox
+from engine.textfind import TextIndex, TextMatch, similarity, squash
+
+Source = Literal["model", "ocr", "fused"]
+
+MODEL_CONFIDENCE = 0.5
+"""Confidence of a model box that no OCR text confirms (the model reports none of its own)."""
+
+FIELD_TYPES = frozenset(
+    {"input", "textbox", "text box", "text field", "textarea", "text area", "field", "entry", "search", "password",
+     "combobox", "combo box", "dropdown", "select", "spinbox", "editor", "slider", "scrollbar", "image", "window",
+     "icon"}
+)  # fmt: skip
+"""Types whose label names the element rather than quoting its text: never re-boxed onto a text match
+(an input labelled "Name" must not move onto the "Name:" label beside it)."""
+
+_MAX_AREA_RATIO = 16
+"""A model box more than this many times the area of a text is not that text's element."""
+
+_TYPE_WORDS = re.compile(
+    r"\s*\b(?:button|link|tab|menu item|menu|option|checkbox|check box|radio button|radio|item|label|heading)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ModelElement:
+    """An element as the vision model reported it, already mapped to the common box space."""
+
+    type: str
+    label: str
+    box: Box
+
+
+@dataclass(frozen=True)
+class Perceived:
+    """One fused element."""
+
+    type: str
+    label: str
+    box: Box
+    center: tuple[int, int]
+    source: Source
+    confidence: float
+
+
+def center_of(box: Box) -> tuple[int, int]:
+    """The integer centre of a box."""
+    return (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+
+
+def _area(box: Box) -> int:
+    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+
+
+def _intersection(a: Box, b: Box) -> int:
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = _intersection(a, b)
+    union = _area(a) + _area(b) - inter
+    return inter / union if union else 0.0
+
+
+def _grown(box: Box, share: float, pixels: int) -> Box:
+    dx = round((box[2] - box[0]) * share) + pixels
+    dy = round((box[3] - box[1]) * share) + pixels
+    return (box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy)
+
+
+def _mostly_inside(inner: Box, outer: Box, share: float) -> bool:
+    return _area(inner) > 0 and _intersection(inner, outer) >= share * _area(inner)
+
+
+def text_of(label: str) -> str:
+    """The text a label quotes: "Submit button" -> "Submit"."""
+    stripped = _TYPE_WORDS.sub("", label).strip()
+    return stripped or label
+
+
+def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similarity: float = 0.8) -> list[Perceived]:
+    """Model elements (in their order, refined where OCR confirms them), then the remaining OCR text."""
+    index = TextIndex(lines)
+    used = [False] * len(lines)
+    out: list[Perceived] = []
+    for element in _unique(model):
+        match = None
+        if element.type.strip().lower() not in FIELD_TYPES:
+            match = _best_match(element, index, min_similarity)
+        if match is None:
+            out.append(
+                Perceived(element.type, element.label, element.box, center_of(element.box), "model", MODEL_CONFIDENCE)
+            )
+            continue
+        found, confidence = match
+        text_box = found.box
+        # The model's box is kept when it is the element around this text (a button around its
+        # caption); otherwise the model was off, and the text's box is the element's box.
+        keep = _mostly_inside(text_box, element.box, 0.8)
+        box = element.box if keep else text_box
+        score = round(0.5 + 0.5 * confidence * found.score, 3)
+        out.append(Perceived(element.type, element.label, box, center_of(text_box), "fused", score))
+        for i, line in enumerate(lines):
+            if not used[i] and _mostly_inside(line.box, found.box, 0.6):
+                used[i] = True
+    for i, line in enumerate(lines):
+        if used[i] or any(_same_text_as(line, p) for p in out):
+            continue
+        out.append(Perceived("text", line.text, line.box, center_of(line.box), "ocr", round(line.confidence, 3)))
+    return out
+
+
+def _unique(model: Sequence[ModelElement]) -> list[ModelElement]:
+    """Model elements without repeats (same label, mostly the same place)."""
+    kept: list[ModelElement] = []
+    for element in model:
+        if not any(squash(k.label) == squash(element.label) and _iou(k.box, element.box) > 0.5 for k in kept):
+            kept.append(element)
+    return kept
+
+
+def _best_match(element: ModelElement, index: TextIndex, min_similarity: float) -> tuple[TextMatch, float] | None:
+    """The OCR text that confirms ``element``, with that line's recognition confidence."""
+    query = text_of(element.label)
+    # Only text the element could be: inside it, or of its size. A big element (a text area, a
+    # panel) next to its caption is not that caption.
+    found = index.find(query, min_score=min_similarity)
+    matches = [m for m in found if _area(element.box) <= _MAX_AREA_RATIO * _area(m.box)]
+    if not matches:
+        return None
+    near = _grown(element.box, 0.5, 24)
+    nearby = [m for m in matches if _intersection(m.box, near) > 0]
+    if nearby:
+        cx, cy = center_of(element.box)
+        best = max(nearby, key=lambda m: (round(m.score, 2), -abs(m.center[0] - cx) - abs(m.center[1] - cy)))
+    elif len(matches) == 1 and matches[0].score >= 0.96:
+        # Far from where the model put it, but the only exact occurrence on screen: the model
+        # knew what, OCR knows where.
+        best = matches[0]
+    else:
+        return None
+    return best, _line_confidence(best, index)
+
+
+def _line_confidence(match: TextMatch, index: TextIndex) -> float:
+    overlapping = [line.confidence for line in index.lines if _intersection(line.box, match.box) > 0]
+    return max(overlapping, default=1.0)
+
+
+def _same_text_as(line: TextBox, element: Perceived) -> bool:
+    """An OCR line that repeats an element already listed (the model read the same text, in the same place)."""
+    if element.source == "ocr" or not _mostly_inside(line.box, element.box, 0.7):
+        return False
+    if element.type.strip().lower() in FIELD_TYPES:
+        return False
+    return similarity(text_of(element.label), line.text) >= 0.6

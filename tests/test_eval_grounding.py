@@ -1,0 +1,142 @@
+"""``vlm-desktop-mcp eval-grounding`` end to end: a generated screen set, the real CLI, real OCR."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import needs_display
+from tests.support.servers import free_port
+from tests.support.standin import Scenario, StandIn
+
+pytestmark = [needs_display]
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (1280, 800)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Two generated screens (their own Xvfb), as bench/generate_ui.py writes them."""
+    out = tmp_path_factory.mktemp("grounding")
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate_ui.py"), "--out", str(out), "--screens", "2", "--seed", "3",
+         "--sizes", f"{SIZE[0]}x{SIZE[1]}", "--targets-per-screen", "10"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    yield out
+
+
+def items(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def evaluate(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_server", "eval-grounding", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )  # fmt: skip
+
+
+def inside(point: list[int] | None, bbox: list[float]) -> bool:
+    x, y, w, h = bbox
+    return point is not None and x <= point[0] <= x + w and y <= point[1] <= y + h
+
+
+def test_the_generator_writes_the_screenspot_schema(dataset: Path) -> None:
+    data = items(dataset / "dataset.json")
+    assert len(data) >= 12
+    for item in data:
+        assert {"img_filename", "instruction", "bbox", "data_type", "data_source"} <= set(item)
+        assert item["data_type"] in ("text", "icon") and len(item["bbox"]) == 4
+        assert (dataset / "images" / item["img_filename"]).is_file()
+    assert {i["data_type"] for i in data} == {"text", "icon"}
+
+
+def test_ocr_locator_hits_text_targets_and_abstains_on_icons(dataset: Path, tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions.jsonl"
+    done = evaluate(
+        "--dataset", str(dataset / "dataset.json"), "--images", str(dataset / "images"), "--locator", "ocr",
+        "--predictions-out", str(predictions),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    report = json.loads(lines[-1])
+    data = items(dataset / "dataset.json")
+    texts = [i for i in data if i["data_type"] == "text"]
+    icons = [i for i in data if i["data_type"] == "icon"]
+    assert report["locator"] == "ocr" and report["items"] == len(data) and report["images"] == 2
+    assert report["by_type"]["text"]["n"] == len(texts)
+    assert report["by_type"]["text"]["accuracy"] >= 0.9, lines
+    assert report["by_type"]["icon"] == {"n": len(icons), "hits": 0, "abstained": len(icons), "accuracy": 0.0}
+    assert any(line.startswith("overall") for line in lines[:-1])
+    # The predictions file scores to the same numbers with a scorer of its own.
+    written = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()]
+    assert [(p["img_filename"], p["instruction"]) for p in written] == [
+        (i["img_filename"], i["instruction"]) for i in data
+    ]
+    hits = sum(inside(p["point"], i["bbox"]) for p, i in zip(written, data, strict=True))
+    assert hits == report["hits"]
+    assert all(p["point"] is None for p, i in zip(written, data, strict=True) if i["data_type"] == "icon")
+
+
+def test_screenspot_pro_boxes_and_fields_are_read_too(dataset: Path, tmp_path: Path) -> None:
+    pro = [
+        {"img_filename": i["img_filename"], "instruction": i["instruction"], "ui_type": i["data_type"],
+         "bbox": [i["bbox"][0], i["bbox"][1], i["bbox"][0] + i["bbox"][2], i["bbox"][1] + i["bbox"][3]],
+         "img_size": list(SIZE)}
+        for i in items(dataset / "dataset.json")
+    ]  # fmt: skip
+    (tmp_path / "pro.json").write_text(json.dumps(pro), encoding="utf-8")
+    done = evaluate("--dataset", str(tmp_path / "pro.json"), "--images", str(dataset / "images"), "--locator", "ocr")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(report["by_type"]) == {"text", "icon"} and report["by_type"]["text"]["accuracy"] >= 0.9
+
+
+def test_model_and_hybrid_locators_ask_for_qwen_points(dataset: Path, tmp_path: Path, standin: StandIn) -> None:
+    # One screen, and a stand-in that knows its targets: it answers point_2d on the 0-1000 grid.
+    data = items(dataset / "dataset.json")
+    first = [i for i in data if i["img_filename"] == data[0]["img_filename"]]
+    (tmp_path / "one.json").write_text(json.dumps(first), encoding="utf-8")
+    elements = [
+        {"type": i["data_type"], "label": i["instruction"],
+         "box": [i["bbox"][0], i["bbox"][1], i["bbox"][0] + i["bbox"][2], i["bbox"][1] + i["bbox"][3]]}
+        for i in first
+    ]  # fmt: skip
+    standin.set_scenario(Scenario(frame={"x": 0, "y": 0, "width": SIZE[0], "height": SIZE[1]}, elements=elements))
+    asked = {}
+    for locator in ("model", "hybrid"):
+        standin.clear_requests()
+        done = evaluate(
+            "--dataset", str(tmp_path / "one.json"), "--images", str(dataset / "images"), "--locator", locator,
+            "--base-url", standin.base_url,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        assert report["locator"] == locator and report["abstained"] == 0
+        assert report["by_type"]["icon"]["accuracy"] == 1.0 and report["by_type"]["text"]["accuracy"] >= 0.9
+        asked[locator] = len(standin.requests)
+    # The model locator asks about every target; the hybrid only about what OCR could not find.
+    icons = sum(1 for i in first if i["data_type"] == "icon")
+    assert asked["model"] == len(first) and icons <= asked["hybrid"] < len(first)
+
+
+def test_bad_input_and_a_dead_model_are_clear_errors(dataset: Path, tmp_path: Path) -> None:
+    missing = evaluate("--dataset", str(tmp_path / "nope.json"), "--images", str(dataset / "images"))
+    assert missing.returncode == 2 and "cannot read dataset" in missing.stderr and not missing.stdout
+    no_model = evaluate(
+        "--dataset", str(dataset / "dataset.json"), "--images", str(dataset / "images"), "--locator", "model",
+        "--backend", "none",
+    )  # fmt: skip
+    assert no_model.returncode == 2 and "needs a model" in no_model.stderr
+    dead = evaluate(
+        "--dataset", str(dataset / "dataset.json"), "--images", str(dataset / "images"), "--locator", "model",
+        "--base-url", f"http://127.0.0.1:{free_port()}/v1", "--limit", "1",
+    )  # fmt: skip
+    assert dead.returncode == 1 and "cannot reach the model server" in dead.stderr and not dead.stdout

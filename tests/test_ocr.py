@@ -1,0 +1,121 @@
+"""Real OCR (the PP-OCR models shipped in the rapidocr wheel) on rendered text, and its screen cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from engine.ocr import OcrEngine, TextBox
+from engine.ocr_cache import ScreenReader
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[OcrEngine]:
+    ocr = OcrEngine()
+    yield ocr
+    ocr.close()
+
+
+def font(size: int = 16) -> ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.truetype(FONT, size)
+    except OSError:
+        pytest.skip("DejaVu Sans is not installed (scripts/setup dev installs fonts-dejavu-core)")
+
+
+def form() -> tuple[Image.Image, dict[str, tuple[int, int, int, int]]]:
+    """A small form: where each text was drawn (PIL's ink boxes)."""
+    image = Image.new("RGB", (640, 360), (236, 236, 236))
+    draw = ImageDraw.Draw(image)
+    drawn = {}
+    for text, (x, y) in {"Your name:": (40, 60), "Submit": (70, 240), "Settings": (420, 20)}.items():
+        if text == "Submit":
+            draw.rectangle((50, 228, 170, 268), fill=(255, 255, 255), outline=(90, 90, 90))
+        draw.text((x, y), text, fill=(20, 20, 20), font=font())
+        drawn[text] = draw.textbbox((x, y), text, font=font())
+    draw.rectangle((160, 52, 520, 88), fill=(255, 255, 255), outline=(90, 90, 90))
+    return image, drawn
+
+
+def by_text(lines: list[TextBox]) -> dict[str, TextBox]:
+    return {line.text: line for line in lines}
+
+
+def inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int], slack: int = 0) -> bool:
+    return (
+        outer[0] - slack <= box[0] and outer[1] - slack <= box[1] and box[2] <= outer[2] + slack
+        and box[3] <= outer[3] + slack
+    )  # fmt: skip
+
+
+def test_reads_form_text_exactly_with_boxes_around_the_ink(engine: OcrEngine) -> None:
+    image, drawn = form()
+    found = by_text(engine.read(image))
+    assert {"Your name:", "Submit", "Settings"} <= set(found)
+    for text, ink in drawn.items():
+        box = found[text].box
+        assert inside(ink, box, slack=2), (text, ink, box)  # the box holds all the ink...
+        assert box[2] - box[0] < (ink[2] - ink[0]) * 1.6 + 16  # ...and not much more
+        assert found[text].confidence > 0.8
+        assert len(found[text].chars) == len(text)
+
+
+def test_a_line_with_wide_gaps_comes_back_as_separate_texts(engine: OcrEngine) -> None:
+    image = Image.new("RGB", (480, 80), "white")
+    draw = ImageDraw.Draw(image)
+    x = 12
+    boxes = {}
+    for word in ("File", "Edit", "View", "Help"):
+        draw.text((x, 30), word, fill="black", font=font(15))
+        boxes[word] = draw.textbbox((x, 30), word, font=font(15))
+        x = boxes[word][2] + 24  # a menu bar's spacing, well over a word space
+    found = by_text(engine.read(image))
+    assert set(boxes) <= set(found), found
+    for word, ink in boxes.items():
+        assert inside(ink, found[word].box, slack=3)
+
+
+def test_an_unchanged_screen_is_read_once(engine: OcrEngine) -> None:
+    reader = ScreenReader(engine)
+    image, _ = form()
+    first = reader.read(image)
+    again = reader.read(image.copy())
+    assert (first.how, again.how) == ("full", "cached")
+    assert again.lines == first.lines and again.reread == 0.0
+
+
+def test_a_small_change_rereads_only_its_tiles(engine: OcrEngine) -> None:
+    reader = ScreenReader(engine)
+    image, _ = form()
+    before = reader.read(image)
+    changed = image.copy()
+    ImageDraw.Draw(changed).text((170, 60), "Ada Lovelace", fill=(20, 20, 20), font=font())  # typed into the field
+    after = reader.read(changed)
+    assert after.how == "incremental" and 0 < after.reread < 0.3
+    texts = by_text(after.lines)
+    assert "Ada Lovelace" in texts
+    # Text away from the change is the very same line as before, not read again.
+    assert texts["Submit"] == by_text(before.lines)["Submit"]
+    full = {line.text for line in engine.read(changed)}
+    assert set(texts) == full
+
+
+def test_a_different_screen_is_read_in_full(engine: OcrEngine) -> None:
+    reader = ScreenReader(engine)
+    image, _ = form()
+    reader.read(image)
+    other = Image.new("RGB", image.size, (30, 30, 30))
+    ImageDraw.Draw(other).text((100, 100), "Welcome back", fill="white", font=font(20))
+    result = reader.read(other)
+    assert result.how == "full" and [line.text for line in result.lines] == ["Welcome back"]
+
+
+async def test_async_reads_run_off_the_event_loop(engine: OcrEngine) -> None:
+    reader = ScreenReader(engine)
+    image, _ = form()
+    result = await reader.aread(image)
+    assert "Submit" in by_text(result.lines)

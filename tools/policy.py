@@ -1,0 +1,204 @@
+"""The server's action policy: rules fixed at start-up that no tool argument, model or screen can change.
+
+:func:`check_action` looks at the action itself (its type, its text), :func:`check_events` at the
+validated input events (the keys of a chord, every pointer position); :class:`RateLimiter` is a
+token bucket; :func:`needs_confirmation` says which actions a person must approve.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tools.actions import Click, Done, Drag, Key, RightClick, TypeText, Wait
+from tools.errors import ActionRefused
+from tools.events import AnyAction
+from tools.inputs import InputEvent
+from tools.keys import normalize_key, split_chord
+
+ConfirmMode = Literal["never", "destructive", "always"]
+ACTION_TYPES = ("click", "double_click", "right_click", "move", "drag", "type", "key", "scroll", "wait", "done")
+
+DEFAULT_BLOCKED_CHORDS = (
+    "ctrl+alt+delete",  # secure attention / reboot dialog
+    "ctrl+alt+backspace",  # kills the X server where enabled
+    *(f"ctrl+alt+f{n}" for n in range(1, 13)),  # switch virtual terminal
+    "ctrl+alt+t",  # opens a terminal on most Linux desktops
+    "ctrl+alt+l",  # lock screen (GNOME, KDE, XFCE)
+    "ctrl+alt+end",  # remote-desktop ctrl+alt+delete
+    "ctrl+alt+esc",  # KDE xkill
+    "ctrl+shift+esc",  # task manager
+    "win+l",  # lock screen
+    "win+r",  # Windows run dialog
+    "win+x",  # Windows power-user menu
+    "alt+f2",  # run-command dialog (GNOME, KDE)
+    "alt+printscreen",  # magic SysRq on Linux consoles
+)
+"""Chords that reach the system rather than an application: sessions, terminals, consoles, run dialogs."""
+
+MODIFIERS = frozenset({"ctrl", "alt", "shift", "win", "fn"})
+# Left/right variants and platform names fold onto one modifier, so "ctrlleft+alt+del" is ctrl+alt+delete.
+_FOLD = {
+    "ctrlleft": "ctrl", "ctrlright": "ctrl", "altleft": "alt", "altright": "alt",
+    "shiftleft": "shift", "shiftright": "shift", "winleft": "win", "winright": "win", "command": "win",
+    "option": "alt", "optionleft": "alt", "optionright": "alt", "prntscrn": "printscreen",
+    "prtscr": "printscreen", "print": "printscreen", "sysrq": "printscreen",
+}  # fmt: skip
+
+
+def canonical_key(name: str) -> str:
+    """One key's policy name: pyautogui's spelling, case-free, sides and platform names folded."""
+    key = normalize_key(name)
+    return _FOLD.get(key, key)
+
+
+def canonical_chord(keys: Iterable[str]) -> frozenset[str]:
+    """A chord as an order-free set of canonical key names (``"Ctrl+Alt+Del"`` and ``["del", "ctrl", "alt"]`` match)."""
+    return frozenset(canonical_key(k) for k in split_chord(keys))
+
+
+def parse_chord(text: str) -> frozenset[str]:
+    """A chord written as ``"ctrl+alt+delete"``."""
+    chord = canonical_chord([text.strip()])
+    if not chord:
+        raise ValueError(f"empty key chord {text!r}")
+    return chord
+
+
+def show_chord(chord: Iterable[str]) -> str:
+    """A chord for messages, modifiers first: ``ctrl+alt+delete``."""
+    order = ["ctrl", "alt", "shift", "win", "fn"]
+    keys = sorted(chord, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return "+".join(keys)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A screen rectangle in screen pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def contains(self, x: int, y: int) -> bool:
+        """Whether the point lies inside."""
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
+    def __str__(self) -> str:
+        return f"x {self.x}..{self.x + self.width - 1}, y {self.y}..{self.y + self.height - 1}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the server allows, fixed when it starts. The defaults allow everything but system chords."""
+
+    allowed_actions: frozenset[str] = frozenset(ACTION_TYPES)
+    blocked_chords: tuple[frozenset[str], ...] = field(
+        default_factory=lambda: tuple(parse_chord(c) for c in DEFAULT_BLOCKED_CHORDS)
+    )
+    allowed_region: Region | None = None
+    max_text_length: int = 10_000
+    rate_actions: int = 30
+    """Actions allowed per ``rate_seconds`` (a token bucket of this size); 0 switches the limit off."""
+    rate_seconds: float = 10.0
+    confirm: ConfirmMode = "never"
+    confirm_timeout: float = 120.0
+
+
+def refuse(rule: str, message: str) -> ActionRefused:
+    """The refusal of rule ``rule``, worded for the client."""
+    return ActionRefused(
+        rule,
+        f"refused by the server's policy (rule `{rule}`): {message}. Nothing was done. The policy is set by "
+        "whoever runs this server and cannot be changed from a tool call.",
+    )
+
+
+def check_action(policy: Policy, action: AnyAction) -> None:
+    """Refuse an action whose type or text the policy forbids (before it is turned into events)."""
+    if action.type not in policy.allowed_actions and not isinstance(action, Done):
+        allowed = ", ".join(sorted(policy.allowed_actions)) or "none"
+        raise refuse("allowed_actions", f"`{action.type}` actions are not allowed here (allowed: {allowed})")
+    if isinstance(action, TypeText) and len(action.text) > policy.max_text_length:
+        raise refuse(
+            "max_text_length",
+            f"the text is {len(action.text)} characters long; at most {policy.max_text_length} may be typed at once",
+        )
+
+
+def check_events(policy: Policy, events: Sequence[InputEvent]) -> None:
+    """Refuse blocked chords and pointer positions outside the allowed region."""
+    for event in events:
+        if event.op == "hotkey":
+            pressed = canonical_chord(event.keys or ())
+            for blocked in policy.blocked_chords:
+                if blocked <= pressed:
+                    raise refuse(
+                        "blocked_chords",
+                        f"the key chord {show_chord(pressed)} is blocked (it contains {show_chord(blocked)}, a "
+                        "system-level shortcut)",
+                    )
+        region = policy.allowed_region
+        if region is None:
+            continue
+        if event.op in ("scroll", "hscroll") and event.x is None:
+            raise refuse("allowed_region", f"give x and y for scroll: the pointer must stay inside {region}")
+        if event.x is not None and event.y is not None and not region.contains(event.x, event.y):
+            raise refuse("allowed_region", f"point ({event.x}, {event.y}) is outside the allowed region ({region})")
+
+
+def is_destructive(action: AnyAction, events: Sequence[InputEvent]) -> bool:
+    """Consequential by its form: typing, drags, right/middle clicks, chords with a modifier or delete.
+
+    A left click's meaning depends on what lies under it, which the server cannot know; confirm
+    ``always`` covers those.
+    """
+    if isinstance(action, TypeText | Drag | RightClick):
+        return True
+    if isinstance(action, Click):
+        return action.button != "left"
+    if isinstance(action, Key):
+        pressed = set().union(*(canonical_chord(e.keys or ()) for e in events if e.op == "hotkey"))
+        return bool(pressed & (MODIFIERS | {"delete"}))
+    return False
+
+
+def needs_confirmation(policy: Policy, action: AnyAction, events: Sequence[InputEvent]) -> bool:
+    """Whether a person must approve this action first (actions that send no input never need it)."""
+    if policy.confirm == "never" or isinstance(action, Done | Wait):
+        return False
+    return policy.confirm == "always" or is_destructive(action, events)
+
+
+class RateLimiter:
+    """A token bucket: ``actions`` at once, refilled evenly over ``seconds``."""
+
+    def __init__(self, actions: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.actions = actions
+        self.seconds = seconds
+        self._clock = clock
+        self._tokens = float(actions)
+        self._stamp = clock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        rate = self.actions / self.seconds
+        self._tokens = min(float(self.actions), self._tokens + (now - self._stamp) * rate)
+        self._stamp = now
+
+    def take(self) -> None:
+        """Spend one token, or refuse (rule ``rate_limit``) saying when the next one comes."""
+        if self.actions <= 0:
+            return
+        self._refill()
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return
+        wait = (1.0 - self._tokens) * self.seconds / self.actions
+        raise refuse(
+            "rate_limit",
+            f"more than {self.actions} actions in {self.seconds:g} s; the next one is allowed in {wait:.1f} s",
+        )
