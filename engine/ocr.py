@@ -290,7 +290,7 @@ class OcrEngine:
             )
             if line is None:
                 continue
-            if self.settings.split_gap > 0 and " " in line.text:
+            if self.settings.split_gap > 0 and len(line.text) > 2:
                 if grey is None:
                     grey = array.mean(axis=2)
                 found.extend(split_at_gaps(line, grey, (x0, y0), self.settings.split_gap))
@@ -355,29 +355,40 @@ def ink_gaps(grey: np.ndarray, box: Box, offset: tuple[int, int] = (0, 0)) -> li
 
 def split_at_gaps(line: TextBox, grey: np.ndarray, offset: tuple[int, int], gap: float) -> list[TextBox]:
     """Split ``line`` at blank runs wider than ``gap`` x its average advance, or crossed by a border,
-    that hold a space of its text (a wide run without one is inside a word, or misread)."""
+    that hold a space of its text (a wide run without one is inside a word, or misread, see below)."""
     x1, y1, x2, y2 = line.box
     if len(line.chars) != len(line.text):
         return [line]
     # The average advance: CTC places characters only to within a few pixels, but over a line it evens out.
     pitch = (line.chars[-1] - line.chars[0]) / (len(line.chars) - 1) if len(line.chars) > 2 else (y2 - y1) * 0.35
-    cuts: list[tuple[int, int, int]] = []
+    cuts: list[tuple[int, int, int, int]] = []  # (end of a piece, start of the next, gap start, gap end)
     for a, b, border in ink_gaps(grey, line.box, offset):
         if b - a < gap * pitch and not border:
             continue
-        spaces = [i for i, c in enumerate(line.text) if c == " " and a - 2 <= line.chars[i] <= b + 2]
-        spaces = [i for i in spaces if not cuts or i > cuts[-1][0]]
+        after = cuts[-1][1] if cuts else 0
+        spaces = [i for i, c in enumerate(line.text) if c == " " and a - 2 <= line.chars[i] <= b + 2 and i >= after]
         if spaces:
-            cuts.append((min(spaces, key=lambda i: abs(line.chars[i] - (a + b) / 2)), a, b))
+            cut = min(spaces, key=lambda i: abs(line.chars[i] - (a + b) / 2))
+            cuts.append((cut, cut + 1, a, b))
+            continue
+    # OCR can run two separate words into one ("MonthlyYearly", with a radio button drawn between
+    # them): where consecutive characters lie far apart, cut between them.
+    for i in range(1, len(line.text)):
+        left, right = line.chars[i - 1], line.chars[i]
+        if " " not in line.text[i - 1 : i + 1] and right - left > 2.5 * pitch:
+            cuts.append((i, i, round(left + pitch / 2), round(right - pitch / 2)))
+    cuts.sort()
+    cuts = [c for n, c in enumerate(cuts) if n == 0 or c[0] >= cuts[n - 1][1]]
     if not cuts:
         return [line]
     pieces: list[TextBox] = []
     begin, left = 0, x1
-    for cut, a, b in [*cuts, (len(line.text), x2, x2)]:
-        piece = _stripped(TextBox(line.text[begin:cut], (left, y1, a, y2), line.confidence, line.chars[begin:cut]))
-        if piece is not None:
+    for end, start, a, b in [*cuts, (len(line.text), len(line.text), x2, x2)]:
+        piece = _stripped(TextBox(line.text[begin:end], (left, y1, a, y2), line.confidence, line.chars[begin:end]))
+        # A piece without a letter or digit is a checkbox or radio button read as "[" or "O".
+        if piece is not None and any(c.isalnum() for c in piece.text):
             pieces.append(_tight(piece, grey, offset))
-        begin, left = cut + 1, b
+        begin, left = start, b
     return pieces
 
 

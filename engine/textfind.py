@@ -164,7 +164,8 @@ def _candidates(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[int, ...
             if by1 >= ay2:
                 break
             overlap = min(ay2, by2) - max(ay1, by1)
-            if overlap < 0.5 * min(height, by2 - by1) or not -0.3 * height <= bx1 - ax2 < height * 1.2:
+            # Detection sometimes returns two overlapping boxes for one line: allow some overlap.
+            if overlap < 0.5 * min(height, by2 - by1) or not -0.6 * height <= bx1 - ax2 < height * 1.2 or bx1 <= ax1:
                 continue
             chars: tuple[int, ...] = ()
             if len(a.chars) == len(a.text) and len(b.chars) == len(b.text):

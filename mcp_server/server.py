@@ -20,7 +20,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from PIL import Image
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from engine.imaging import thumbnail_for_client
 from mcp_server import __version__
@@ -189,4 +189,16 @@ def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCP
             annotations=annotations_for(spec),
             structured_output=True,
         )
+        _forbid_unknown_arguments(server, spec.name)
     return server
+
+
+def _forbid_unknown_arguments(server: MCPServer[Any], name: str) -> None:
+    """Refuse unknown arguments instead of dropping them: a misspelt ``dryRun`` must not mean 'act for real'."""
+    tool = server._tool_manager.get_tool(name)  # the SDK has no public switch for this
+    if tool is None:  # pragma: no cover - registered just above
+        return
+    base = tool.fn_metadata.arg_model
+    config = ConfigDict(**{**base.model_config, "extra": "forbid"})  # type: ignore[typeddict-item]
+    tool.fn_metadata.arg_model = type(base.__name__, (base,), {"model_config": config, "__module__": base.__module__})
+    tool.parameters["additionalProperties"] = False

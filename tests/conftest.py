@@ -18,6 +18,14 @@ needs_display = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # The audit log defaults to ~/.local/state: tests must not write into the real home folder.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def display() -> Iterator[Xvfb]:
     """One 1366x768 virtual screen for the session, with a real Xauthority cookie."""

@@ -277,5 +277,6 @@ async def test_screen_text_and_tool_arguments_cannot_change_the_policy(
         again = await client.call_tool("execute_action", {"action": action, "dry_run": True})
     assert refused.is_error and "rule `blocked_chords`" in refused.content[0].text
     # An extra argument changes nothing: the policy is not a tool argument.
-    assert smuggled.is_error and "rule `blocked_chords`" in smuggled.content[0].text
+    # An argument that is not in the schema is refused before anything else looks at the call.
+    assert smuggled.is_error and "Extra inputs are not permitted" in smuggled.content[0].text
     assert again.is_error and "rule `blocked_chords`" in again.content[0].text

@@ -102,15 +102,6 @@ class Done(_Action):
     answer: str | None = Field(None, max_length=10_000)
 
 
-Action = Annotated[
-    Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done,
-    Field(discriminator="type"),
-]
-"""One GUI action; ``type`` selects the variant."""
-
-POINTER_ACTIONS = (Click, DoubleClick, RightClick, Move, Drag)
-
-
 class ClickText(_Action):
     """Click visible text (found by OCR, fuzzy on case and spacing; the vision model as fallback)."""
 
@@ -156,3 +147,24 @@ class UploadFile(_Action):
 
 
 SEMANTIC_ACTIONS = (ClickText, ClickElement, FillInput, GotoUrl, UploadFile)
+
+
+Action = Annotated[
+    Click
+    | DoubleClick
+    | RightClick
+    | Move
+    | Drag
+    | TypeText
+    | Key
+    | Scroll
+    | Wait
+    | Done
+    | ClickText
+    | ClickElement
+    | FillInput
+    | GotoUrl
+    | UploadFile,
+    Field(discriminator="type"),
+]
+"""One GUI action; ``type`` selects the variant. The last five are resolved against the screen first."""

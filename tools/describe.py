@@ -26,7 +26,7 @@ from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
 from tools.results import DescribeResult, Element, ScreenInfo
 from tools.runtime import Progress, Runtime, no_progress
-from tools.settle import wait_for_settle
+from tools.settle import fingerprint, wait_for_settle
 from tools.snapshots import Snapshot
 
 _OCR_ONLY = "elements are the text OCR read (type 'text', no icons)"
@@ -188,7 +188,9 @@ async def describe_screen(
         for index, p in enumerate(fuse(model, lines), 1)
     ]
     snapshot_id = runtime.snapshots.new_id()
-    runtime.snapshots.put(Snapshot(snapshot_id, frame, time.time(), [e.model_dump() for e in elements]))
+    runtime.snapshots.put(
+        Snapshot(snapshot_id, frame, time.time(), [e.model_dump() for e in elements], fingerprint(capture.image))
+    )
     await progress(3, 3, f"{len(elements)} elements")
     timings: dict[str, Any] = {"capture": round((captured - started) * 1000, 1)}
     if runtime.engine is not None:

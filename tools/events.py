@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tools.actions import Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.actions import (
+    Click,
+    ClickElement,
+    ClickText,
+    Done,
+    DoubleClick,
+    Drag,
+    FillInput,
+    GotoUrl,
+    Key,
+    Move,
+    RightClick,
+    Scroll,
+    TypeText,
+    UploadFile,
+    Wait,
+)
 from tools.capture import Monitor
 from tools.errors import InvalidAction
 from tools.inputs import InputEvent, Op, split_text
 from tools.keys import normalize_chord
 
-AnyAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
+PrimitiveAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
+AnyAction = PrimitiveAction | ClickText | ClickElement | FillInput | GotoUrl | UploadFile
+"""Every action; the semantic ones are resolved to primitives (tools/semantic.py) before :func:`plan_events`."""
 
 
 def check_on_screen(x: int, y: int, monitors: Sequence[Monitor]) -> None:
@@ -80,4 +98,4 @@ def plan_events(
             return [InputEvent("sleep", seconds=action.seconds)]
         case Done():
             return []
-    raise InvalidAction(f"unsupported action type {action.type!r}")  # pragma: no cover - union is closed
+    raise InvalidAction(f"{action.type} must be resolved on the screen before it becomes input events")

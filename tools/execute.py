@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import anyio
 from PIL import Image
 
-from tools.actions import Done, TypeText
+from tools.actions import SEMANTIC_ACTIONS, Done, TypeText
 from tools.audit import fingerprint, new_id, screen_hash, summarize
 from tools.capture import Monitor
 from tools.errors import InvalidAction, ToolFailure
@@ -26,6 +27,7 @@ from tools.inputs import InputEvent
 from tools.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
 from tools.results import ExecuteResult
 from tools.runtime import Caller, Runtime
+from tools.semantic import resolve
 from tools.settle import changed_box, wait_for_settle
 from tools.settle import fingerprint as screen_fingerprint
 
@@ -121,15 +123,30 @@ async def confirmation_question(
     try:
         check_action(runtime.policy, action)
         monitors = await runtime.capturer.monitors()
-        events = await anyio.to_thread.run_sync(
-            lambda: plan_events(
-                action, monitors, runtime.driver.is_valid_key, max_text_length=runtime.settings.max_text_length
-            )
-        )
+        events = await plan_all(runtime, action, monitors)
         check_events(runtime.policy, events)
     except ToolFailure:
         return None
     return _question(action, events, requester) if needs_confirmation(runtime.policy, action, events) else None
+
+
+async def plan_all(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[InputEvent]:
+    """Validated input events for ``action``; semantic actions are first resolved on the screen as it is now.
+
+    Each primitive a semantic action resolves to passes the same policy check as if it were asked for directly.
+    """
+    primitives: list[AnyAction] = (
+        list(await resolve(runtime, action)) if isinstance(action, SEMANTIC_ACTIONS) else [action]  # type: ignore[list-item]
+    )
+    events: list[InputEvent] = []
+    limit = runtime.settings.max_text_length
+    for primitive in primitives:
+        if primitive is not action:
+            check_action(runtime.policy, primitive)
+        events += await anyio.to_thread.run_sync(
+            partial(plan_events, primitive, monitors, runtime.driver.is_valid_key, max_text_length=limit)
+        )
+    return events
 
 
 async def _audit(runtime: Runtime, method: str, *args: Any, **kwargs: Any) -> None:
@@ -166,11 +183,7 @@ async def execute_action(
         try:
             check_action(runtime.policy, action)
             monitors = await runtime.capturer.monitors()
-            events = await anyio.to_thread.run_sync(
-                lambda: plan_events(
-                    action, monitors, runtime.driver.is_valid_key, max_text_length=runtime.settings.max_text_length
-                )
-            )
+            events = await plan_all(runtime, action, monitors)
             check_events(runtime.policy, events)
             if not dry:
                 await _confirm(runtime, action, events, caller)

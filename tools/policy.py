@@ -19,7 +19,10 @@ from tools.inputs import InputEvent
 from tools.keys import normalize_key, split_chord
 
 ConfirmMode = Literal["never", "destructive", "always"]
-ACTION_TYPES = ("click", "double_click", "right_click", "move", "drag", "type", "key", "scroll", "wait", "done")
+ACTION_TYPES = (
+    "click", "double_click", "right_click", "move", "drag", "type", "key", "scroll", "wait", "done",
+    "click_text", "click_element", "fill_input", "goto_url", "upload_file",
+)  # fmt: skip
 
 DEFAULT_BLOCKED_CHORDS = (
     "ctrl+alt+delete",  # secure attention / reboot dialog

@@ -9,6 +9,7 @@ absent, ambiguous or stale targets are errors that say what to do instead.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -67,7 +68,14 @@ async def locate_text(runtime: Runtime, capture: Capture, text: str, occurrence:
         return TextMatch(text, (x, y, x + 1, y + 1), 0)
 
 
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
+"""A scheme without "//" (javascript:, data:, mailto:); "localhost:8080" is a host and port."""
+
+
 def _check_url(url: str) -> str:
+    url = url.strip()
+    if "://" not in url and _SCHEME.match(url):
+        raise InvalidAction(f"goto_url takes an http(s) URL, got {url!r}")
     parsed = urlparse(url if "://" in url else f"https://{url}")
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidAction(f"goto_url takes an http(s) URL, got {url!r}")
