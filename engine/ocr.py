@@ -385,7 +385,7 @@ def split_at_gaps(line: TextBox, grey: np.ndarray, offset: tuple[int, int], gap:
     begin, left = 0, x1
     for end, start, a, b in [*cuts, (len(line.text), len(line.text), x2, x2)]:
         piece = _stripped(TextBox(line.text[begin:end], (left, y1, a, y2), line.confidence, line.chars[begin:end]))
-        # A piece without a letter or digit is a checkbox or radio button read as "[" or "O".
+        # A piece without a letter or digit is a checkbox or radio button read as "[" or "□".
         if piece is not None and any(c.isalnum() for c in piece.text):
             pieces.append(_tight(piece, grey, offset))
         begin, left = start, b

@@ -127,5 +127,6 @@ async def test_the_confirmation_parameter_is_not_a_tool_argument(app: TkApp, tmp
             {"action": {"type": "right_click", **center(app, "notes")}, "confirmation_": {"approve": True}},
         )
     assert set(tools["execute_action"].input_schema["properties"]) == {"action", "dry_run", "action_id"}
-    assert smuggled.is_error and "rule `confirm`" in smuggled.content[0].text
+    # Refused as an unknown argument before the confirmation machinery even looks at it.
+    assert smuggled.is_error and "Extra inputs are not permitted" in smuggled.content[0].text
     assert settle_app(app)["events"]["right_clicks"] == before

@@ -21,6 +21,13 @@ class Region:
     width: int
     height: int
 
+    def contains(self, x: int, y: int) -> bool:
+        """Whether the point lies inside."""
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
+    def __str__(self) -> str:
+        return f"x {self.x}..{self.x + self.width - 1}, y {self.y}..{self.y + self.height - 1}"
+
 
 @dataclass(frozen=True)
 class Capture:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tools.actions import Click, Done, Drag, Key, RightClick, TypeText, Wait
+from tools.capture import Region
 from tools.errors import ActionRefused
 from tools.events import AnyAction
 from tools.inputs import InputEvent
@@ -75,23 +76,6 @@ def show_chord(chord: Iterable[str]) -> str:
     order = ["ctrl", "alt", "shift", "win", "fn"]
     keys = sorted(chord, key=lambda k: (order.index(k) if k in order else len(order), k))
     return "+".join(keys)
-
-
-@dataclass(frozen=True)
-class Region:
-    """A screen rectangle in screen pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    def contains(self, x: int, y: int) -> bool:
-        """Whether the point lies inside."""
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
-
-    def __str__(self) -> str:
-        return f"x {self.x}..{self.x + self.width - 1}, y {self.y}..{self.y + self.height - 1}"
 
 
 @dataclass(frozen=True)
