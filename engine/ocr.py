@@ -10,7 +10,10 @@ cores. Screens are not photos, and this pipeline is shaped for them:
 * recognition crops come from the full-resolution image, grouped by width into batches so little
   is spent on padding, and run on every core at once (one single-threaded call per core);
 * identical crops (the same word drawn twice, or unchanged text on a later pass) are recognised
-  once: results are kept by the crop's pixels.
+  once: results are kept by the crop's pixels;
+* a line OCR read across separate elements (menu titles, a label and its field's value) is split
+  where the ink shows a wide gap or a border, using where each character was recognised, so a
+  text box is one element's text.
 
 All methods here are synchronous and CPU-bound; callers run them in worker threads.
 """
@@ -64,7 +67,7 @@ class TextBox:
 class OcrSettings:
     """How the OCR pipeline trades speed for recall. The defaults are tuned on the grounding benchmark."""
 
-    det_max_side: int = 1280
+    det_max_side: int = 1600
     """Longest side of the image given to the text detector (0: native resolution)."""
     det_threshold: float = 0.3
     """Probability above which a detector pixel counts as text."""
@@ -366,7 +369,11 @@ def split_at_gaps(line: TextBox, grey: np.ndarray, offset: tuple[int, int], gap:
         if b - a < gap * pitch and not border:
             continue
         after = cuts[-1][1] if cuts else 0
-        spaces = [i for i, c in enumerate(line.text) if c == " " and a - 2 <= line.chars[i] <= b + 2 and i >= after]
+        # CTC places a space only roughly: within most of a character of the gap counts.
+        slack = max(2.0, 0.75 * pitch)
+        spaces = [
+            i for i, c in enumerate(line.text) if c == " " and a - slack <= line.chars[i] <= b + slack and i >= after
+        ]
         if spaces:
             cut = min(spaces, key=lambda i: abs(line.chars[i] - (a + b) / 2))
             cuts.append((cut, cut + 1, a, b))

@@ -176,7 +176,7 @@ class OcrConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
-    det_max_side: int = Field(1280, ge=0, le=8192)
+    det_max_side: int = Field(1600, ge=0, le=8192)
     """Longest side of the image the text detector sees (0: full resolution; smaller is faster)."""
     min_confidence: float = Field(0.5, ge=0, le=1)
     threads: int = Field(0, ge=0, le=256)
