@@ -103,3 +103,11 @@ async def test_primitives_of_a_semantic_action_pass_the_policy(app: TkApp, stand
         result = await client.call_tool("execute_action", {"action": {"type": "click_text", "text": "Submit"}})
     assert result.is_error and "allowed_actions" in result.content[0].text  # the click it resolves to is not allowed
     assert app.state()["events"]["submit_clicks"] == 0
+
+
+async def test_set_of_marks_screenshot_differs_from_the_plain_one(app: TkApp, standin: StandIn) -> None:
+    async with connect(standin, **OCR_ONLY) as client:
+        plain = await client.call_tool("describe_screen", {"include_screenshot": True})
+        marked = await client.call_tool("describe_screen", {"include_screenshot": True, "marks": True})
+    images = [next(p for p in r.content if p.type == "image") for r in (plain, marked)]
+    assert plain.structured_content["elements"] and images[0].data != images[1].data

@@ -9,12 +9,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import anyio
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.actions import Action
 from tools.describe import RegionArg, describe_screen
 from tools.execute import confirmation_question, execute_action
+from tools.marks import draw_marks
 from tools.plan import plan_next_action
 from tools.results import DescribeResult, ExecuteResult, PlanResult
 from tools.runtime import Caller, Runtime
@@ -62,6 +64,11 @@ class DescribeParams(BaseModel):
         None, max_length=2000, description="Optional question about the screen; the answer comes back in `answer`."
     )
     include_screenshot: bool = Field(False, description="Also return the screenshot as an image (scaled down).")
+    marks: bool = Field(
+        False,
+        description="With include_screenshot: draw each element's id on its box (set-of-marks), so you can "
+        "point at an element by id with a click_element action.",
+    )
 
 
 class PlanParams(BaseModel):
@@ -103,7 +110,11 @@ class ExecuteParams(BaseModel):
 
 async def _describe(runtime: Runtime, params: DescribeParams, caller: Caller) -> Outcome:
     result, capture = await describe_screen(runtime, params.region, params.monitor, params.question, caller.progress)
-    return Outcome(result, [capture.image] if params.include_screenshot else [])
+    if not params.include_screenshot:
+        return Outcome(result)
+    if not params.marks:
+        return Outcome(result, [capture.image])
+    return Outcome(result, [await anyio.to_thread.run_sync(draw_marks, capture.image, capture.frame, result.elements)])
 
 
 async def _plan(runtime: Runtime, params: PlanParams, caller: Caller) -> Outcome:
