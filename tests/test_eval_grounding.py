@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -36,10 +37,10 @@ def items(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def evaluate(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def evaluate(*args: str, timeout: float = 240, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mcp_server", "eval-grounding", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})},
     )  # fmt: skip
 
 
@@ -137,6 +138,6 @@ def test_bad_input_and_a_dead_model_are_clear_errors(dataset: Path, tmp_path: Pa
     assert no_model.returncode == 2 and "needs a model" in no_model.stderr
     dead = evaluate(
         "--dataset", str(dataset / "dataset.json"), "--images", str(dataset / "images"), "--locator", "model",
-        "--base-url", f"http://127.0.0.1:{free_port()}/v1", "--limit", "1",
+        "--base-url", f"http://127.0.0.1:{free_port()}/v1", "--limit", "1", env={"VLM_DESKTOP_MODEL__RETRIES": "0"},
     )  # fmt: skip
     assert dead.returncode == 1 and "cannot reach the model server" in dead.stderr and not dead.stdout
