@@ -146,7 +146,8 @@ TOOLS: list[ToolSpec] = [
             "Take a screenshot and list the GUI elements on it (buttons, inputs, checkboxes, links, text...), each "
             "with a label, a box and a `center` in absolute screen pixels that execute_action can click directly, "
             "plus a one-sentence summary. Use it to find where things are before acting, or pass `question` to ask "
-            "about the screen. It never changes anything on screen."
+            "about the screen. Text boxes come from offline OCR fused with the model's elements; with no model "
+            "available it still works from OCR alone (`mode: ocr_only`). It never changes anything on screen."
         ),
         kind="read",
         params=DescribeParams,
