@@ -18,6 +18,7 @@ from Xlib import X
 from Xlib import display as xdisplay
 
 from tests.conftest import needs_display
+from tests.support.processes import stop_process
 from tests.support.servers import ROOT, _wait_for_port, free_port, server_command
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
@@ -47,12 +48,7 @@ def server_process(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.
         yield proc, port
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 10)
 
 
 def _intents(path: Path, action_id: str) -> list[dict[str, Any]]:

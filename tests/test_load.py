@@ -21,6 +21,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import needs_display
+from tests.support.processes import stop_process
 from tests.support.servers import ROOT, _wait_for_port, free_port, server_command
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
@@ -102,12 +103,7 @@ def load(display: Xvfb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lo
             expected = CLIENTS * ACTIONS_PER_CLIENT * len(token(0, 0))
             state = app.wait_for(lambda s: len(s["widgets"]["notes"]["value"]) >= expected, timeout=30)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 10)
         # The figures RELIABILITY.md quotes (shown with pytest -s).
         print(f"\nload: {CLIENTS} clients x {ACTIONS_PER_CLIENT} actions, {len(answers)} answered")
         yield LoadRun(answers, state["widgets"]["notes"]["value"], audit_path)

@@ -16,6 +16,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server import cli
+from tests.support.processes import stop_process
 from tests.support.servers import ROOT, _wait_for_port, free_port, server_command
 
 TOKEN = "s3cret-token-for-tests-0123456789"
@@ -49,12 +50,7 @@ def running(tmp_path: Path, transport: str, *args: str, env: dict[str, str] | No
         _wait_for_port(port, proc)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 10)
         if proc.stderr is not None:
             proc.stderr.close()
 

@@ -14,6 +14,8 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 
+from tests.support.processes import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -68,9 +70,4 @@ async def mcp_client(transport: str, env: Mapping[str, str], args: Sequence[str]
             async with Client(sse_client(f"http://127.0.0.1:{port}/sse"), read_timeout_seconds=60) as client:
                 yield client
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 10)

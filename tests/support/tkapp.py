@@ -21,6 +21,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from tests.support.processes import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 FONT = ("DejaVu Sans", 14)
 WRITE_INTERVAL_MS = 100
@@ -342,12 +344,7 @@ class TkApp:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc, 5)
 
     def __enter__(self) -> TkApp:
         return self.start()

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.processes import stop_process
+
 FIRST_DISPLAY = 90
 LAST_DISPLAY = 599
 START_TIMEOUT = 10.0
@@ -158,12 +160,7 @@ class Xvfb:
         proc, self._proc, self.number = self._proc, None, None
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc, 5)
 
     def stop(self) -> None:
         """Terminate the server, wait for it, and remove its Xauthority file. Safe to call twice."""
