@@ -48,14 +48,52 @@ The action to perform. The available actions are:
 * `terminate`: Terminate the current task and report its completion status.
 * `answer`: Answer a question."""
 
+_SEMANTIC_DESCRIPTION = """
+* `click_text`: Click the visible text `text` (exactly as shown on screen), located on the live screen; \
+`occurrence` picks the n-th match in reading order when the text is shown several times. No coordinate needed.
+* `fill_input`: Replace the content of the input field labelled `label` (the label shown next to or above it) \
+with `value`.
+* `goto_url`: Open `url` in the focused web browser (address bar, type, Enter).
+* `upload_file`: Upload the local file `path`: click the upload control showing the text `label`, then choose the \
+file in the file dialog."""
+
+SEMANTIC_PLAN_ACTIONS = ("click_text", "fill_input", "goto_url", "upload_file")
+"""Actions offered beyond the cookbook's: resolved on the live screen by text, not by coordinates."""
+
 COMPUTER_USE_ACTIONS = (
     "key", "type", "mouse_move", "left_click", "left_click_drag", "right_click", "middle_click",
     "double_click", "triple_click", "scroll", "hscroll", "wait", "terminate", "answer",
 )  # fmt: skip
 
 
-def computer_use_tool() -> dict[str, object]:
-    """The ``computer_use`` function schema of the Qwen3-VL computer-use cookbook (1000x1000 screen)."""
+def computer_use_tool(semantic: bool = False) -> dict[str, object]:
+    """The ``computer_use`` function schema of the Qwen3-VL computer-use cookbook (1000x1000 screen).
+
+    ``semantic`` adds :data:`SEMANTIC_PLAN_ACTIONS` and their parameters; without it the schema is
+    the cookbook's exactly.
+    """
+    actions = list(COMPUTER_USE_ACTIONS)
+    description = _ACTION_DESCRIPTION
+    extra: dict[str, object] = {}
+    if semantic:
+        actions += SEMANTIC_PLAN_ACTIONS
+        description += _SEMANTIC_DESCRIPTION
+        extra = {
+            "occurrence": {
+                "description": "Which match of `text`, 1 = first. Only for `action=click_text`.",
+                "type": "integer",
+            },
+            "label": {
+                "description": "Required by `action=fill_input`; optional for `action=upload_file`.",
+                "type": "string",
+            },
+            "value": {"description": "Required only by `action=fill_input`.", "type": "string"},
+            "url": {"description": "Required only by `action=goto_url`.", "type": "string"},
+            "path": {"description": "Required only by `action=upload_file`: an absolute file path.", "type": "string"},
+        }
+    text_use = (
+        "`action=type`, `action=answer` and `action=click_text`" if semantic else "`action=type` and `action=answer`"
+    )
     return {
         "type": "function",
         "function": {
@@ -65,12 +103,12 @@ def computer_use_tool() -> dict[str, object]:
             "parameters": {
                 "properties": {
                     "action": {
-                        "description": _ACTION_DESCRIPTION,
-                        "enum": list(COMPUTER_USE_ACTIONS),
+                        "description": description,
+                        "enum": actions,
                         "type": "string",
                     },
                     "keys": {"description": "Required only by `action=key`.", "type": "array"},
-                    "text": {"description": "Required only by `action=type` and `action=answer`.", "type": "string"},
+                    "text": {"description": f"Required only by {text_use}.", "type": "string"},
                     "coordinate": {
                         "description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) "
                         "coordinates to move the mouse to.",
@@ -91,6 +129,7 @@ def computer_use_tool() -> dict[str, object]:
                         "type": "string",
                         "enum": ["success", "failure"],
                     },
+                    **extra,
                 },
                 "required": ["action"],
                 "type": "object",
@@ -99,9 +138,9 @@ def computer_use_tool() -> dict[str, object]:
     }
 
 
-def planning_system_prompt() -> str:
+def planning_system_prompt(semantic: bool = False) -> str:
     """Qwen's standard tool-calling system block carrying the ``computer_use`` tool."""
-    tool = json.dumps(computer_use_tool(), ensure_ascii=False)
+    tool = json.dumps(computer_use_tool(semantic), ensure_ascii=False)
     return (
         "You are a helpful assistant.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
         "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
@@ -119,6 +158,7 @@ def planning_user_prompt(
     reasoning: str,
     max_reasoning_steps: int,
     use_thinking_tokens: bool,
+    semantic: bool = False,
 ) -> str:
     """The user turn for one planning step.
 
@@ -132,6 +172,11 @@ def planning_user_prompt(
         "Look at the current screenshot and decide the single next action. "
         "If the task is complete, or cannot be completed, call `terminate` with the status.",
     ]
+    if semantic:
+        lines.append(
+            "Prefer `click_text` to clicking a coordinate when the target shows readable text, `fill_input` to "
+            "clicking and typing into a labelled field, `goto_url` to typing into a browser's address bar."
+        )
     if reasoning == "prompted":
         if use_thinking_tokens:
             lines.append(

@@ -141,8 +141,12 @@ class VisionEngine:
         *,
         thinking: bool = True,
         max_reasoning_steps: int | None = None,
+        semantic: bool = False,
     ) -> Proposal:
-        """Propose the next ``computer_use`` call for ``goal`` given what was done so far."""
+        """Propose the next ``computer_use`` call for ``goal`` given what was done so far.
+
+        ``semantic`` also offers the model :data:`prompts.SEMANTIC_PLAN_ACTIONS` (click_text, ...).
+        """
         mode = resolve_thinking(self.settings.thinking_mode, self.model_name, requested=thinking)
         steps = max_reasoning_steps or self.settings.max_reasoning_steps
         prompt = prompts.planning_user_prompt(
@@ -151,6 +155,7 @@ class VisionEngine:
             reasoning=mode.value,
             max_reasoning_steps=steps,
             use_thinking_tokens=self.settings.use_thinking_tokens,
+            semantic=semantic,
         )
         max_tokens = self.settings.plan_max_tokens
         if mode in (ThinkingMode.NATIVE, ThinkingMode.PROMPTED):
@@ -159,7 +164,7 @@ class VisionEngine:
             image,
             ChatRequest(
                 prompt=prompt,
-                system=prompts.planning_system_prompt(),
+                system=prompts.planning_system_prompt(semantic),
                 temperature=self.settings.temperature,
                 top_p=self.settings.top_p,
                 max_tokens=max_tokens,

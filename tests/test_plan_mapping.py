@@ -9,7 +9,23 @@ from pydantic import TypeAdapter
 
 from engine.coords import Frame
 from engine.parsing import ToolCall
-from tools.actions import Action, Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.actions import (
+    Action,
+    Click,
+    ClickText,
+    Done,
+    DoubleClick,
+    Drag,
+    FillInput,
+    GotoUrl,
+    Key,
+    Move,
+    RightClick,
+    Scroll,
+    TypeText,
+    UploadFile,
+    Wait,
+)
 from tools.plan import to_action
 
 LAPTOP = Frame(0, 0, 1366, 768, 1366, 768)
@@ -104,6 +120,29 @@ def test_keyboard_and_control_actions(arguments: dict[str, Any], expected: Any) 
     assert act(**arguments) == expected
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"action": "click_text", "text": "Submit"}, ClickText(text="Submit")),
+        ({"action": "click_text", "text": "Open", "occurrence": 2}, ClickText(text="Open", occurrence=2)),
+        ({"action": "click_text", "text": "Open", "occurrence": "2"}, ClickText(text="Open", occurrence=2)),
+        ({"action": "click_text", "text": "Open", "occurrence": None}, ClickText(text="Open")),
+        ({"action": "fill_input", "label": "Email", "value": "a@b.c"}, FillInput(label="Email", value="a@b.c")),
+        ({"action": "fill_input", "label": "Email", "text": "a@b.c"}, FillInput(label="Email", value="a@b.c")),
+        ({"action": "fill_input", "label": "Notes"}, FillInput(label="Notes", value="")),  # clears the field
+        ({"action": "goto_url", "url": "https://example.org"}, GotoUrl(url="https://example.org")),
+        ({"action": "goto_url", "text": "example.org"}, GotoUrl(url="example.org")),
+        ({"action": "upload_file", "path": "/tmp/a.pdf"}, UploadFile(path="/tmp/a.pdf")),
+        (
+            {"action": "upload_file", "path": "/tmp/a.pdf", "label": "Browse…"},
+            UploadFile(path="/tmp/a.pdf", label="Browse…"),
+        ),
+    ],
+)
+def test_semantic_actions(arguments: dict[str, Any], expected: Any) -> None:
+    assert act(**arguments) == expected
+
+
 def test_zero_scroll_is_not_an_action() -> None:
     with pytest.raises(ValueError, match="non-zero"):
         act(action="scroll", pixels=0)
@@ -166,6 +205,12 @@ def test_scroll_without_pixels() -> None:
         ("computer_use", {"action": "scroll", "pixels": "lots"}, "could not convert"),
         ("computer_use", {"action": "wait", "time": "soon"}, "could not convert"),
         ("computer_use", {"action": "type"}, "text"),  # nothing to type
+        ("computer_use", {"action": "click_text"}, "text"),
+        ("computer_use", {"action": "click_text", "text": "OK", "occurrence": 0}, "occurrence"),
+        ("computer_use", {"action": "click_text", "text": "OK", "occurrence": "first"}, "invalid literal"),
+        ("computer_use", {"action": "fill_input", "value": "x"}, "label"),
+        ("computer_use", {"action": "goto_url"}, "url"),
+        ("computer_use", {"action": "upload_file", "label": "Upload"}, "path"),
     ],
 )
 def test_invalid_calls_raise_value_error(name: str, arguments: dict[str, Any], message: str) -> None:
@@ -181,6 +226,8 @@ def test_results_are_valid_members_of_the_action_union() -> None:
         {"action": "type", "text": "x", "coordinate": [0, 0]},
         {"action": "hscroll", "pixels": -300},
         {"action": "answer", "text": "yes"},
+        {"action": "click_text", "text": "Save", "occurrence": 1},
+        {"action": "fill_input", "label": "Name", "value": "Ada"},
     ]
     for arguments in calls:
         action = act(REGION, **arguments)

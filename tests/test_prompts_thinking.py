@@ -10,6 +10,7 @@ import pytest
 from engine.prompts import (
     COMPUTER_USE_ACTIONS,
     DESCRIBE_PROMPT,
+    SEMANTIC_PLAN_ACTIONS,
     computer_use_tool,
     describe_prompt,
     planning_system_prompt,
@@ -58,6 +59,23 @@ def test_computer_use_actions_are_the_cookbook_set() -> None:
     description = computer_use_tool()["function"]["parameters"]["properties"]["action"]["description"]  # type: ignore[index]
     for action in COMPUTER_USE_ACTIONS:
         assert f"* `{action}`:" in description
+
+
+def test_semantic_actions_extend_the_cookbook_tool_only_when_asked() -> None:
+    plain, semantic = computer_use_tool(), computer_use_tool(semantic=True)
+    assert plain == computer_use_tool(semantic=False)
+    action = semantic["function"]["parameters"]["properties"]["action"]  # type: ignore[index]
+    assert action["enum"] == [*COMPUTER_USE_ACTIONS, *SEMANTIC_PLAN_ACTIONS]
+    for name in SEMANTIC_PLAN_ACTIONS:
+        assert f"* `{name}`:" in action["description"]
+    properties = semantic["function"]["parameters"]["properties"]  # type: ignore[index]
+    assert {"label", "value", "url", "path", "occurrence"} <= set(properties)
+    assert _embedded_tool(planning_system_prompt(semantic=True)) == semantic
+    hint = "Prefer `click_text`"
+    assert hint in planning_user_prompt(
+        "Log in", [], reasoning="off", max_reasoning_steps=3, use_thinking_tokens=True, semantic=True
+    )
+    assert hint not in _user([], "off")
 
 
 def _user(history: list[str], reasoning: str, steps: int = 4, tokens: bool = True) -> str:

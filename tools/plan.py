@@ -12,7 +12,23 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.coords import Frame, grid_to_screen
 from engine.parsing import ToolCall
-from tools.actions import Action, Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.actions import (
+    Action,
+    Click,
+    ClickText,
+    Done,
+    DoubleClick,
+    Drag,
+    FillInput,
+    GotoUrl,
+    Key,
+    Move,
+    RightClick,
+    Scroll,
+    TypeText,
+    UploadFile,
+    Wait,
+)
 from tools.describe import capture_screen, screen_info
 from tools.errors import ModelFailure
 from tools.keys import split_chord
@@ -123,6 +139,17 @@ def _to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
             return Done(status="success")
         case "answer":
             return Done(status="success", answer=str(args.get("text", "")))
+        case "click_text":
+            occurrence = args.get("occurrence")
+            return ClickText(text=str(args.get("text", "")), occurrence=None if occurrence is None else int(occurrence))
+        case "fill_input":
+            # Models trained on `type` sometimes put the value in `text`.
+            return FillInput(label=str(args.get("label", "")), value=str(args.get("value", args.get("text", ""))))
+        case "goto_url":
+            return GotoUrl(url=str(args.get("url", args.get("text", ""))))
+        case "upload_file":
+            label = args.get("label")
+            return UploadFile(path=str(args.get("path", "")), label=None if label is None else str(label))
     raise ValueError(f"unknown computer_use action {name!r}")
 
 
@@ -134,8 +161,13 @@ async def plan_next_action(
     max_reasoning_steps: int | None = None,
     monitor: int | None = None,
     progress: Progress = no_progress,
+    semantic: bool = True,
 ) -> PlanResult:
-    """Propose the next action towards ``goal``; the result's ``action`` is ready for execute_action."""
+    """Propose the next action towards ``goal``; the result's ``action`` is ready for execute_action.
+
+    With ``semantic`` the model may also propose click_text, fill_input, goto_url and upload_file,
+    which execute_action resolves on the live screen.
+    """
     engine = require_engine(runtime, "plan_next_action")
     started = time.perf_counter()
     await progress(0, 3, "capturing the screen")
@@ -143,7 +175,14 @@ async def plan_next_action(
     captured = time.perf_counter()
     await progress(1, 3, f"{engine.model_name} is reasoning")
     proposal = await ask_model(
-        engine.plan(capture.image, goal, history, thinking=thinking, max_reasoning_steps=max_reasoning_steps)
+        engine.plan(
+            capture.image,
+            goal,
+            history,
+            thinking=thinking,
+            max_reasoning_steps=max_reasoning_steps,
+            semantic=semantic,
+        )
     )
     answered = time.perf_counter()
     pointer = await anyio.to_thread.run_sync(runtime.driver.position)

@@ -84,6 +84,11 @@ class PlanParams(BaseModel):
     thinking: bool = Field(True, description="Let the model reason step by step before it answers (slower, better).")
     max_reasoning_steps: int | None = Field(None, ge=1, le=32, description="Cap on numbered reasoning steps.")
     monitor: int | None = Field(None, ge=0, le=16, description="Monitor to look at: 1 = primary, 0 = all.")
+    semantic: bool = Field(
+        True,
+        description="Also let the model propose click_text, fill_input, goto_url and upload_file (found on the "
+        "live screen by their text) where they fit better than coordinates. False: coordinates only.",
+    )
 
 
 class ExecuteParams(BaseModel):
@@ -126,6 +131,7 @@ async def _plan(runtime: Runtime, params: PlanParams, caller: Caller) -> Outcome
         params.max_reasoning_steps,
         params.monitor,
         caller.progress,
+        params.semantic,
     )
     return Outcome(result)
 

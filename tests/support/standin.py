@@ -49,7 +49,10 @@ COORDINATE_ACTIONS = (
     "mouse_move",
     "left_click_drag",
 )
-ACTIONS = (*COORDINATE_ACTIONS, "type", "key", "scroll", "hscroll", "wait", "terminate", "answer")
+SEMANTIC_ACTIONS = ("click_text", "fill_input", "goto_url", "upload_file")
+"""Offered only when the request's ``computer_use`` tool lists them; otherwise a step falls back to a
+left_click on its ``target`` (as a model can only call what it is offered)."""
+ACTIONS = (*COORDINATE_ACTIONS, "type", "key", "scroll", "hscroll", "wait", "terminate", "answer", *SEMANTIC_ACTIONS)
 DATA_URL = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,(?P<data>.*)$", re.DOTALL)
 QUOTED = re.compile(r'"([^"\n]{1,200})"')
 QUESTION = re.compile(r"^\s*Question:\s*(?P<q>.+?)\s*$", re.MULTILINE)
@@ -335,7 +338,30 @@ def tool_arguments(scenario: Scenario, step: Mapping[str, Any], fault: str | Non
         args["status"] = step.get("status", "success")
     elif action == "answer":
         args["text"] = str(step.get("text", ""))
+    elif action in SEMANTIC_ACTIONS:
+        for key in ("text", "occurrence", "label", "value", "url", "path"):
+            if key in step:
+                args[key] = step[key]
     return args
+
+
+def offered_actions(messages: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The ``computer_use`` actions the request's system prompt offers (its tool's ``enum``)."""
+    for text in _texts(messages, ("system",)):
+        match = re.search(r"<tools>\n(.*?)\n</tools>", text, re.DOTALL)
+        if match:
+            tool = json.loads(match.group(1))
+            return set(tool["function"]["parameters"]["properties"]["action"]["enum"])
+    return set()
+
+
+def offered_step(step: Mapping[str, Any], offered: set[str]) -> dict[str, Any]:
+    """``step``, or a left_click on its target when its semantic action is not offered."""
+    if step["action"] in SEMANTIC_ACTIONS and step["action"] not in offered:
+        if not step.get("target"):
+            raise ScenarioError(f"plan step {dict(step)!r} uses an action not offered and has no target to click")
+        return {"action": "left_click", "target": step["target"], "thought": step.get("thought")}
+    return dict(step)
 
 
 def plan_answer(scenario: Scenario, step: Mapping[str, Any], fault: str | None) -> str:
@@ -566,7 +592,7 @@ class StandIn:
         step: dict[str, Any] | None = None
         try:
             if kind == "plan":
-                step = self._take_step(scenario)
+                step = offered_step(self._take_step(scenario), offered_actions(body["messages"]))
                 content = plan_answer(scenario, step, fault)
             elif kind == "point":
                 content = point_answer(scenario, body["messages"], fault)
