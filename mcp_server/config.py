@@ -135,8 +135,9 @@ class PolicyConfig(BaseModel):
     rate_limit_seconds: float = Field(10.0, gt=0, le=86_400)
     confirm: Literal["never", "destructive", "always"] = "never"
     confirm_timeout: float = Field(120.0, gt=0, le=3600)
+    upload_roots: list[str] = Field(default_factory=list)
 
-    @field_validator("allowed_actions", "blocked_chords", mode="before")
+    @field_validator("allowed_actions", "blocked_chords", "upload_roots", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _comma_list(value)
@@ -183,6 +184,9 @@ class OcrConfig(BaseModel):
     """CPU threads for OCR (0: every core)."""
     cache_screens: int = Field(8, ge=1, le=256)
     """Screens whose text is remembered by content: an unchanged screen is never read twice."""
+    precision: Literal["int8", "fp32"] = "int8"
+    """int8: recognise with an INT8 copy of the model, built once per machine in the background
+    (faster; fp32 is used until it is ready or if it cannot be built); fp32: the shipped model."""
 
 
 class Settings(BaseModel):

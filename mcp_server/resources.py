@@ -77,7 +77,12 @@ def make_screen_reader(settings: Settings, *, force: bool = False) -> ScreenRead
     if not (cfg.enabled or force):
         return None
     engine = OcrEngine(
-        OcrSettings(det_max_side=cfg.det_max_side, min_confidence=cfg.min_confidence, threads=cfg.threads)
+        OcrSettings(
+            det_max_side=cfg.det_max_side,
+            min_confidence=cfg.min_confidence,
+            threads=cfg.threads,
+            precision=cfg.precision,
+        )
     )
     return ScreenReader(engine, capacity=cfg.cache_screens)
 
@@ -95,6 +100,7 @@ def make_policy(settings: Settings) -> Policy:
         rate_seconds=cfg.rate_limit_seconds,
         confirm=cfg.confirm,
         confirm_timeout=cfg.confirm_timeout,
+        upload_roots=tuple(cfg.upload_roots),
     )
 
 

@@ -21,11 +21,20 @@ from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.test_e2e import scenario_for
 from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
-from tools.actions import Click, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.actions import Click, Drag, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
 from tools.errors import ActionRefused
 from tools.events import AnyAction
 from tools.inputs import InputEvent
-from tools.policy import Policy, RateLimiter, Region, canonical_chord, check_events, is_destructive, parse_chord
+from tools.policy import (
+    Policy,
+    RateLimiter,
+    Region,
+    canonical_chord,
+    check_action,
+    check_events,
+    is_destructive,
+    parse_chord,
+)
 
 
 def make_server(tmp_path: Path, env: Mapping[str, str] | None = None) -> MCPServer[Any]:
@@ -160,6 +169,38 @@ def test_which_actions_are_destructive(action: AnyAction, destructive: bool) -> 
     assert is_destructive(action, events) is destructive
 
 
+def test_uploads_stay_inside_their_roots_and_never_send_hidden_files(tmp_path: Path) -> None:
+    shared, private = tmp_path / "shared", tmp_path / "private"
+    (shared / "reports").mkdir(parents=True)
+    (private / ".ssh").mkdir(parents=True)
+    report = shared / "reports" / "q3.pdf"
+    key = private / ".ssh" / "id_ed25519"
+    for path in (report, key, private / "notes.txt", shared / ".env"):
+        path.write_text("x")
+    (shared / "link.txt").symlink_to(private / "notes.txt")
+
+    def refused(policy: Policy, path: Path) -> str | None:
+        try:
+            check_action(policy, UploadFile(path=str(path)))
+        except ActionRefused as exc:
+            assert exc.rule == "upload_roots"
+            return str(exc)
+        return None
+
+    anywhere = Policy()
+    assert refused(anywhere, report) is None and refused(anywhere, private / "notes.txt") is None
+    assert "hidden" in (refused(anywhere, key) or "") and "hidden" in (refused(anywhere, shared / ".env") or "")
+    rooted = Policy(upload_roots=(str(shared),))
+    assert refused(rooted, report) is None
+    assert refused(rooted, shared / "reports" / ".." / "reports" / "q3.pdf") is None
+    assert "outside the folders" in (refused(rooted, private / "notes.txt") or "")
+    assert "outside the folders" in (refused(rooted, shared / "link.txt") or "")  # the link leads out
+    assert "hidden" in (refused(rooted, shared / ".env") or "")
+    # An explicitly listed hidden folder may be a root; what lies below it is checked as usual.
+    assert refused(Policy(upload_roots=(str(private / ".ssh"),)), key) is None
+    assert is_destructive(UploadFile(path=str(report)), [])
+
+
 def test_policy_from_configuration() -> None:
     env = {
         "VLM_DESKTOP_POLICY__ALLOWED_ACTIONS": "click, move",
@@ -167,8 +208,10 @@ def test_policy_from_configuration() -> None:
         "VLM_DESKTOP_POLICY__ALLOWED_REGION": "10,20,300,200",
         "VLM_DESKTOP_POLICY__RATE_LIMIT_ACTIONS": "5",
         "VLM_DESKTOP_POLICY__CONFIRM": "destructive",
+        "VLM_DESKTOP_POLICY__UPLOAD_ROOTS": "~/Documents, /srv/uploads",
     }
     policy = make_policy(load_settings(env=env))
+    assert policy.upload_roots == ("~/Documents", "/srv/uploads")
     assert policy.allowed_actions == {"click", "move"}
     assert policy.blocked_chords == (frozenset({"ctrl", "q"}), frozenset({"alt", "f4"}))
     assert policy.allowed_region == Region(10, 20, 300, 200)

@@ -8,10 +8,12 @@ from typing import Any
 import anyio
 import pytest
 
+from engine.prompts import COMPUTER_USE_ACTIONS, SEMANTIC_PLAN_ACTIONS
 from tests.conftest import needs_display
-from tests.support.standin import StandIn
+from tests.support.standin import StandIn, offered_actions
 from tests.support.tkapp import TkApp
-from tests.test_e2e import inside
+from tests.support.xvfb import Xvfb
+from tests.test_e2e import inside, scenario_for
 from tests.test_tools_inprocess import _display_env, connect  # noqa: F401  (fixture reuse)
 
 pytestmark = [needs_display]
@@ -111,3 +113,52 @@ async def test_set_of_marks_screenshot_differs_from_the_plain_one(app: TkApp, st
         marked = await client.call_tool("describe_screen", {"include_screenshot": True, "marks": True})
     images = [next(p for p in r.content if p.type == "image") for r in (plain, marked)]
     assert plain.structured_content["elements"] and images[0].data != images[1].data
+
+
+async def test_plan_proposes_semantic_actions_that_execute_on_the_live_screen(app: TkApp, standin: StandIn) -> None:
+    standin.set_scenario(
+        scenario_for(
+            app,
+            plan=[
+                {"action": "fill_input", "label": "Email", "value": "ada@example.org", "target": "email_entry"},
+                {"action": "click_text", "text": "Submit", "target": "submit", "thought": "The form is filled."},
+            ],
+        )
+    )
+    expected = [
+        {"type": "fill_input", "label": "Email", "value": "ada@example.org"},
+        {"type": "click_text", "text": "Submit", "occurrence": None, "button": "left", "clicks": 1},
+    ]
+    async with connect(standin) as client:
+        for want in expected:
+            planned = await client.call_tool("plan_next_action", {"goal": "Subscribe ada@example.org"})
+            assert not planned.is_error, planned.content
+            assert planned.structured_content["action"] == want
+            assert offered_actions(standin.requests[-1]["messages"]) == {*COMPUTER_USE_ACTIONS, *SEMANTIC_PLAN_ACTIONS}
+            executed = await client.call_tool("execute_action", {"action": planned.structured_content["action"]})
+            assert not executed.is_error, executed.content
+    # Resolved by OCR on the live screen: the real field got the text, the real button the click.
+    state = app.wait_for(lambda s: s["events"]["submit_clicks"] == 1)
+    assert state["widgets"]["email_entry"]["value"] == "ada@example.org"
+    assert inside(state["events"]["last_click"], app.widget("submit"))
+
+
+async def test_plan_without_semantic_actions_offers_only_the_cookbook_tool(app: TkApp, standin: StandIn) -> None:
+    standin.set_scenario(scenario_for(app, plan=[{"action": "click_text", "text": "Submit", "target": "submit"}]))
+    async with connect(standin) as client:
+        planned = await client.call_tool("plan_next_action", {"goal": "Submit the form", "semantic": False})
+    assert not planned.is_error, planned.content
+    assert offered_actions(standin.requests[-1]["messages"]) == set(COMPUTER_USE_ACTIONS)
+    action = planned.structured_content["action"]
+    assert action["type"] == "click" and inside([action["x"], action["y"]], app.widget("submit"))
+
+
+async def test_upload_file_through_a_real_file_dialog(display: Xvfb, standin: StandIn, tmp_path: Path) -> None:
+    target = tmp_path / "quarterly report.pdf"
+    target.write_bytes(b"%PDF-1.4\n")
+    with TkApp(tmp_path / "state.json", env=display.env(), geometry="760x560+180+90", upload=True) as app:
+        result = await execute(standin, {"type": "upload_file", "path": str(target), "label": "Attach file"})
+        assert not result.is_error, result.content
+        # Tk's file dialog took the typed path and returned it to the application.
+        state = app.wait_for(lambda s: s["events"]["uploaded"] is not None)
+    assert state["events"]["uploaded"] == str(target)

@@ -7,12 +7,13 @@ token bucket; :func:`needs_confirmation` says which actions a person must approv
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tools.actions import Click, Done, Drag, Key, RightClick, TypeText, Wait
+from tools.actions import Click, Done, Drag, Key, RightClick, TypeText, UploadFile, Wait
 from tools.capture import Region
 from tools.errors import ActionRefused
 from tools.events import AnyAction
@@ -93,6 +94,9 @@ class Policy:
     rate_seconds: float = 10.0
     confirm: ConfirmMode = "never"
     confirm_timeout: float = 120.0
+    upload_roots: tuple[str, ...] = ()
+    """Folders ``upload_file`` may send files from (symbolic links resolved); empty: anywhere. Hidden
+    files and folders (a name starting with ``.``) below the root are refused either way."""
 
 
 def refuse(rule: str, message: str) -> ActionRefused:
@@ -113,6 +117,36 @@ def check_action(policy: Policy, action: AnyAction) -> None:
         raise refuse(
             "max_text_length",
             f"the text is {len(action.text)} characters long; at most {policy.max_text_length} may be typed at once",
+        )
+    if isinstance(action, UploadFile):
+        check_upload(policy, action.path)
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def check_upload(policy: Policy, path: str) -> None:
+    """Refuse an upload from outside ``upload_roots``, or of a hidden file or folder (keys, tokens, settings).
+
+    The path is resolved (symbolic links, ``..``) first, so a link cannot lead out of a root.
+    """
+    real = os.path.realpath(path)
+    roots = [os.path.realpath(os.path.expanduser(r)) for r in policy.upload_roots]
+    if roots:
+        root = next((r for r in roots if _inside(real, r)), None)
+        if root is None:
+            raise refuse(
+                "upload_roots", f"{real} is outside the folders files may be uploaded from ({', '.join(roots)})"
+            )
+    else:
+        root = os.path.sep
+    hidden = [part for part in os.path.relpath(real, root).split(os.path.sep) if part.startswith(".") and part != "."]
+    if hidden:
+        raise refuse(
+            "upload_roots",
+            f"{real} is, or lies in, a hidden file or folder ({hidden[0]}); hidden files (keys, tokens, settings) "
+            "are never uploaded",
         )
 
 
@@ -138,12 +172,12 @@ def check_events(policy: Policy, events: Sequence[InputEvent]) -> None:
 
 
 def is_destructive(action: AnyAction, events: Sequence[InputEvent]) -> bool:
-    """Consequential by its form: typing, drags, right/middle clicks, chords with a modifier or delete.
+    """Consequential by its form: typing, uploads, drags, right/middle clicks, chords with a modifier or delete.
 
     A left click's meaning depends on what lies under it, which the server cannot know; confirm
     ``always`` covers those.
     """
-    if isinstance(action, TypeText | Drag | RightClick):
+    if isinstance(action, TypeText | Drag | RightClick | UploadFile):
         return True
     if isinstance(action, Click):
         return action.button != "left"

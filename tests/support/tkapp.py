@@ -29,9 +29,13 @@ WRITE_INTERVAL_MS = 100
 
 
 class FormApp:
-    """The Tk form: name, email, subscribe, notes, Submit, Cancel and a status line."""
+    """The Tk form: name, email, subscribe, notes, Submit, Cancel and a status line.
 
-    def __init__(self, root: tk.Tk, state_path: Path) -> None:
+    With ``upload``, also an "Attach file" button that opens Tk's own file dialog (a real native
+    dialog on X11) and records the chosen path as ``events["uploaded"]``.
+    """
+
+    def __init__(self, root: tk.Tk, state_path: Path, upload: bool = False) -> None:
         self.root = root
         self.state_path = state_path
         self.ready = False
@@ -43,6 +47,7 @@ class FormApp:
             "double_clicks": 0,
             "last_click": None,
             "focused": None,
+            "uploaded": None,
         }
         self.subscribed = tk.IntVar(master=root, value=0)
         self._last_written = ""
@@ -61,6 +66,7 @@ class FormApp:
         self.submit = tk.Button(buttons, text="Submit", font=FONT, width=8, command=self._on_submit)
         self.cancel = tk.Button(buttons, text="Cancel", font=FONT, width=8, command=self._on_cancel)
         self.status = tk.Label(form, text="Ready", font=FONT, anchor="w")
+        self.attach = tk.Button(buttons, text="Attach file", font=FONT, command=self._on_attach) if upload else None
 
         self.name_label.grid(row=0, column=0, sticky="w", pady=6)
         self.name_entry.grid(row=0, column=1, sticky="we", pady=6)
@@ -72,6 +78,8 @@ class FormApp:
         buttons.grid(row=4, column=1, sticky="w", pady=10)
         self.submit.pack(side="left", padx=(0, 16))
         self.cancel.pack(side="left")
+        if self.attach is not None:
+            self.attach.pack(side="left", padx=(16, 0))
         self.status.grid(row=5, column=0, columnspan=2, sticky="we", pady=6)
         form.columnconfigure(1, weight=1)
 
@@ -88,6 +96,8 @@ class FormApp:
             "cancel": (self.cancel, "button", "Cancel"),
             "status": (self.status, "label", "Ready"),
         }
+        if self.attach is not None:
+            self.widgets["attach"] = (self.attach, "button", "Attach file")
         self._ids = {str(widget): wid for wid, (widget, _, _) in self.widgets.items()}
 
         for editable in (self.name_entry, self.email_entry, self.notes):
@@ -111,6 +121,13 @@ class FormApp:
     def _on_cancel(self) -> None:
         self.events["cancel_clicks"] += 1
         self.status.configure(text="Cancelled")
+        self._changed()
+
+    def _on_attach(self) -> None:
+        from tkinter import filedialog
+
+        chosen = filedialog.askopenfilename(parent=self.root, title="Attach a file", initialdir=str(Path.home()))
+        self.events["uploaded"] = chosen or ""
         self._changed()
 
     def _on_ctrl_a(self, event: tk.Event) -> str:
@@ -229,12 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--state", required=True, type=Path, help="where to write the JSON state")
     parser.add_argument("--geometry", default="800x600+40+30", help="Tk geometry, WxH+X+Y")
     parser.add_argument("--title", default="Test form")
+    parser.add_argument("--upload", action="store_true", help="add an Attach file button (Tk's file dialog)")
     args = parser.parse_args(argv)
 
     root = tk.Tk(className="TestForm")
     root.title(args.title)
     root.geometry(args.geometry)
-    app = FormApp(root, args.state)
+    app = FormApp(root, args.state, upload=args.upload)
 
     def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
         root.after(0, root.destroy)
@@ -256,8 +274,10 @@ class TkApp:
         geometry: str = "800x600+40+30",
         title: str = "Test form",
         start_timeout: float = 15.0,
+        upload: bool = False,
     ) -> None:
         self.state_path = Path(state_path)
+        self.upload = upload
         self.env = dict(env) if env is not None else dict(os.environ)
         self.geometry = geometry
         self.title = title
@@ -275,7 +295,7 @@ class TkApp:
         self.state_path.unlink(missing_ok=True)
         env = {**self.env, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), self.env.get("PYTHONPATH")) if p)}
         command = [sys.executable, "-m", "tests.support.tkapp", "--state", str(self.state_path)]
-        command += ["--geometry", self.geometry, "--title", self.title]
+        command += ["--geometry", self.geometry, "--title", self.title, *(["--upload"] if self.upload else [])]
         with self._log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
