@@ -87,6 +87,9 @@ class TextMatch:
     text: str
     score: float
     line: Box
+    kind: str = "line"
+    """``line``: the whole line (case, spacing, punctuation or OCR look-alikes aside); ``part``: whole
+    words inside a longer line; ``fuzzy``: a near match (an OCR slip); ``model``: grounded by the model."""
 
     @property
     def center(self) -> tuple[int, int]:
@@ -228,19 +231,19 @@ class TextIndex:
                 # Longer lines make a part-match less certain.
                 score = 0.9 - 0.05 * (1 - len(wanted) / len(c.normal))
                 box = sub_box(c.box, c.text, start, end, c.chars)
-                matches.append(TextMatch(box, c.text[start:end], score, c.box))
+                matches.append(TextMatch(box, c.text[start:end], score, c.box, "part"))
                 continue
             if len(wanted_squashed) < 4 or not _could_be_similar(c.squashed, wanted_squashed, min_score):
                 continue
             ratio = SequenceMatcher(None, c.squashed, wanted_squashed, autojunk=False).ratio()
             if ratio >= min_score:
-                matches.append(TextMatch(c.box, c.text, 0.95 * ratio, c.box))
+                matches.append(TextMatch(c.box, c.text, 0.95 * ratio, c.box, "fuzzy"))
                 continue
             partial = _fuzzy_part(c.normal, wanted)
             if partial is not None and partial[2] >= min_score:
                 start, end = c.where[partial[0]], c.where[partial[1] - 1] + 1
                 box = sub_box(c.box, c.text, start, end, c.chars)
-                matches.append(TextMatch(box, c.text[start:end], 0.85 * partial[2], c.box))
+                matches.append(TextMatch(box, c.text[start:end], 0.85 * partial[2], c.box, "fuzzy"))
         # A line and the pair holding it can both match: keep the best, then the tightest, per place.
         matches.sort(key=lambda m: (-m.score, (m.box[2] - m.box[0]) * (m.box[3] - m.box[1])))
         unique: list[TextMatch] = []

@@ -1,33 +1,29 @@
-"""Text location over OCR lines: exact, word-in-line, fuzzy, ambiguous, absent."""
+"""Choosing a text match for click_text/fill_input over OCR lines: exact, word-in-line, fuzzy, ambiguous, absent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
+from engine.ocr import TextBox
 from tools.errors import InvalidAction
-from tools.locate import find_text, normalize
+from tools.locate import find_text
 
 
-@dataclass(frozen=True)
-class Line:
-    text: str
-    box: tuple[int, int, int, int]
+def line(text: str, box: tuple[int, int, int, int]) -> TextBox:
+    return TextBox(text, box, 0.99)
 
 
 LINES = [
-    Line("Your name:", (100, 100, 200, 120)),
-    Line("Submit", (100, 300, 160, 320)),
-    Line("Cancel", (200, 300, 260, 320)),
-    Line("Save and Submit later", (100, 400, 310, 420)),
-    Line("Submit", (400, 500, 460, 520)),
+    line("Your name:", (100, 100, 200, 120)),
+    line("Submit", (100, 300, 160, 320)),
+    line("Cancel", (200, 300, 260, 320)),
+    line("Save and Submit later", (100, 400, 310, 420)),
+    line("Submit", (400, 500, 460, 520)),
 ]
 
 
-def test_normalize() -> None:
-    assert normalize("  Your   NAME: ") == "your name"
-    assert normalize("Ｓｕｂｍｉｔ") == "submit"  # full-width letters
+def test_full_width_letters_match() -> None:
+    assert find_text([line("Ｓｕｂｍｉｔ", (0, 0, 60, 20))], "submit").center == (30, 10)
 
 
 def test_exact_match_beats_words_inside_longer_lines() -> None:
@@ -39,7 +35,7 @@ def test_word_inside_a_line_gets_its_own_part_of_the_box() -> None:
     match = find_text(LINES, "later")
     x1, _, x2, _ = match.box
     assert 100 + 210 * 16 // 21 - 2 <= x1 < x2 <= 310  # "later" is the last 5 of 21 characters
-    assert match.quality == 2
+    assert match.kind == "part"
 
 
 def test_label_with_colon_and_other_case() -> None:
@@ -47,7 +43,7 @@ def test_label_with_colon_and_other_case() -> None:
 
 
 def test_fuzzy_match_tolerates_an_ocr_slip() -> None:
-    assert find_text([Line("Cancel", (0, 0, 10, 10))], "Cancell").quality == 1
+    assert find_text([line("Cancel", (0, 0, 10, 10))], "Cancell").kind == "fuzzy"
 
 
 def test_ambiguous_text_lists_candidates_and_occurrence_picks() -> None:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import anyio
 
 from engine.coords import grid_to_screen, image_to_screen
+from engine.ocr import TextBox
+from engine.textfind import TextMatch
 from tools.actions import Click, ClickElement, ClickText, FillInput, GotoUrl, Key, TypeText, UploadFile, Wait
 from tools.capture import Capture, Region
 from tools.errors import DesktopUnavailable, InvalidAction
 from tools.fields import find_field
-from tools.locate import TextMatch, find_text
+from tools.locate import find_text
 from tools.model_calls import ask_model
 from tools.runtime import Runtime
 from tools.settle import changed_box, fingerprint
@@ -31,16 +32,8 @@ STALE_SHARE = 0.3
 """Share of a snapshot's area that may change before its element ids are no longer trusted."""
 
 
-@dataclass(frozen=True)
-class ScreenLine:
-    """One line of visible text, its box in screen pixels."""
-
-    text: str
-    box: tuple[int, int, int, int]
-
-
-async def screen_lines(runtime: Runtime, capture: Capture) -> list[ScreenLine]:
-    """The text on ``capture`` (cached/incremental OCR), boxes mapped to screen pixels."""
+async def screen_lines(runtime: Runtime, capture: Capture) -> list[TextBox]:
+    """The text on ``capture`` (cached/incremental OCR), boxes and character positions in screen pixels."""
     if runtime.ocr is None:
         raise DesktopUnavailable("reading text on screen needs OCR, which is off or not installed")
     frame = capture.frame
@@ -49,7 +42,8 @@ async def screen_lines(runtime: Runtime, capture: Capture) -> list[ScreenLine]:
     for line in text.lines:
         x1, y1 = image_to_screen(frame, line.box[0], line.box[1])
         x2, y2 = image_to_screen(frame, line.box[2], line.box[3])
-        lines.append(ScreenLine(line.text, (x1, y1, x2, y2)))
+        chars = tuple(image_to_screen(frame, x, line.box[1])[0] for x in line.chars)
+        lines.append(TextBox(line.text, (x1, y1, x2, y2), line.confidence, chars))
     return lines
 
 
@@ -65,7 +59,7 @@ async def locate_text(runtime: Runtime, capture: Capture, text: str, occurrence:
         points = await ask_model(runtime.engine.locate(capture.image, text))
         gx1, gy1, gx2, gy2 = points[0].box
         x, y = grid_to_screen(capture.frame, (gx1 + gx2) / 2, (gy1 + gy2) / 2)
-        return TextMatch(text, (x, y, x + 1, y + 1), 0)
+        return TextMatch((x, y, x + 1, y + 1), text, 0.0, (x, y, x + 1, y + 1), "model")
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
