@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.ocr import OcrEngine
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb, start_xvfb
@@ -23,7 +24,17 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # The audit log defaults to ~/.local/state: tests must not write into the real home folder.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        # One cache for the whole run (server subprocesses included): the INT8 OCR model is built once.
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _int8_ocr_model(_private_home: None) -> None:
+    # Built once before any test runs (a few seconds), so no test sees OCR switch from fp32 midway.
+    engine = OcrEngine()
+    engine.load(wait=True)
+    engine.close()
 
 
 @pytest.fixture(scope="session")

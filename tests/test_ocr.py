@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.ocr import OcrEngine, TextBox
+from engine.ocr import OcrEngine, OcrSettings, TextBox
 from engine.ocr_cache import ScreenReader
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -77,6 +77,23 @@ def test_a_line_with_wide_gaps_comes_back_as_separate_texts(engine: OcrEngine) -
     assert set(boxes) <= set(found), found
     for word, ink in boxes.items():
         assert inside(ink, found[word].box, slack=3)
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+@pytest.mark.parametrize(("label", "gap"), [("City", 2), ("Notes:", 4)])
+def test_a_field_edge_next_to_its_label_is_not_read_as_a_bracket(precision: str, label: str, gap: int) -> None:
+    image = Image.new("RGB", (400, 60), (217, 217, 217))
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 18), label, font=font(19), fill="black")
+    edge = 10 + int(font(19).getlength(label)) + gap
+    draw.rectangle((edge, 12, edge + 250, 46), fill="white", outline=(120, 120, 120), width=2)
+    draw.line((edge, 12, edge, 46), fill=(80, 80, 80), width=2)
+    ocr = OcrEngine(OcrSettings(precision=precision))
+    ocr.load(wait=True)
+    lines = ocr.read(image)
+    ocr.close()
+    assert [line.text for line in lines] == [label]  # read as "City[" / "Notes:[" before the border rule
+    assert lines[0].box[2] <= edge + 1
 
 
 def test_an_unchanged_screen_is_read_once(engine: OcrEngine) -> None:
