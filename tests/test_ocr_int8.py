@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +13,11 @@ import pytest
 
 from engine.ocr import OcrEngine, OcrSettings, shipped_model
 from engine.ocr_int8 import calibration_batches, ensure_int8, int8_path
+from tests.conftest import needs_display
+from tests.support.servers import ROOT
+from tests.support.xvfb import Xvfb
 from tests.test_ocr import by_text, form
+from tests.test_stdio_fuzz import INIT, StdioServer, rpc
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +77,42 @@ def test_calibration_data_is_deterministic_and_shaped_for_the_model() -> None:
     assert all((a == b).all() for a, b in zip(first, second, strict=True))
     assert all(batch.shape[1:3] == (3, 48) and batch.dtype.name == "float32" for batch in first)
     assert all(float(batch.min()) >= -1.0 and float(batch.max()) <= 1.0 for batch in first)
+
+
+@needs_display
+def test_first_run_builds_in_the_background_while_stdio_serves(display: Xvfb, tmp_path: Path) -> None:
+    """A fresh machine: the stdio server answers at once (fp32), builds the INT8 copy, stdout stays protocol-only."""
+    cache = tmp_path / "cache"
+    env = {**display.env(), "XDG_CACHE_HOME": str(cache), "VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "audit.jsonl")}
+    stderr_path = tmp_path / "stderr.log"
+    with stderr_path.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_server", "serve", "--backend", "none"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+    server = StdioServer(proc)
+    try:
+        server.send(rpc("initialize", INIT, 0) + rpc("notifications/initialized"))
+        assert "result" in server.wait_for(0)
+        describe = {"name": "describe_screen", "arguments": {}}
+        server.send(rpc("tools/call", describe, 1))  # while the INT8 copy is being built
+        assert server.wait_for(1)["result"]["structuredContent"]["mode"] == "ocr_only"
+        deadline = time.monotonic() + 120  # a hang guard: building takes seconds
+        while "now runs on the INT8 model" not in stderr_path.read_text(errors="replace"):
+            assert time.monotonic() < deadline and proc.poll() is None, stderr_path.read_text(errors="replace")
+            time.sleep(0.2)
+        server.send(rpc("tools/call", describe, 2))
+        assert server.wait_for(2)["result"]["structuredContent"]["mode"] == "ocr_only"
+        assert proc.stdin is not None
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not server.not_jsonrpc  # the quantization tools' progress output went to stderr
+    assert [p.name for p in (cache / "vlm-desktop-mcp" / "ocr").iterdir()] == [int8_path(shipped_model("rec")).name]
