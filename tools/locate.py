@@ -22,6 +22,15 @@ def _reading_order(match: TextMatch) -> tuple[int, int]:
     return (y1 + y2) // 2 // 12, x1  # rows of ~12 px, so a slightly lower neighbour stays on the same row
 
 
+def candidates(lines: Sequence[TextBox], query: str) -> list[TextMatch]:
+    """The equally good best matches for ``query``, in reading order (empty when it is not shown)."""
+    matches = TextIndex(lines).find(query)
+    if not matches:
+        return []
+    best = max(_TIER[m.kind] for m in matches)
+    return sorted((m for m in matches if _TIER[m.kind] == best), key=_reading_order)
+
+
 def find_text(lines: Sequence[TextBox], query: str, occurrence: int | None = None) -> TextMatch:
     """The match for ``query`` among OCR ``lines``; ``occurrence`` (1-based, reading order) picks among equals.
 
@@ -31,14 +40,12 @@ def find_text(lines: Sequence[TextBox], query: str, occurrence: int | None = Non
     wanted = normalize(query)
     if not wanted:
         raise InvalidAction("click_text needs visible text to look for")
-    matches = TextIndex(lines).find(query)
-    if not matches:
+    top = candidates(lines, query)
+    if not top:
         shown = [normalize(line.text) for line in sorted(lines, key=lambda line: (line.box[1] // 12, line.box[0]))]
         near = difflib.get_close_matches(wanted, shown, n=5, cutoff=0.5)
         hint = f" Near matches: {', '.join(repr(n) for n in near)}." if near else ""
         raise InvalidAction(f"text {query!r} is not visible on the screen.{hint}")
-    best = max(_TIER[m.kind] for m in matches)
-    top = sorted((m for m in matches if _TIER[m.kind] == best), key=_reading_order)
     if occurrence is not None:
         if not 1 <= occurrence <= len(top):
             raise InvalidAction(f"text {query!r} appears {len(top)} time(s); occurrence {occurrence} does not exist")
