@@ -19,8 +19,10 @@ import hashlib
 import logging
 import os
 import random
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +123,8 @@ def quantize(source: Path, target: Path) -> Path:
             return next(self._items, None)
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".int8-") as scratch:
+    _remove_stale_scratch(target.parent)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=_SCRATCH) as scratch:
         prepared = Path(scratch) / "prepared.onnx"
         built = Path(scratch) / "int8.onnx"
         # The quantization tools print progress; in stdio mode stdout is the protocol channel.
@@ -147,6 +150,20 @@ def quantize(source: Path, target: Path) -> Path:
         onnx.save(model, str(built))
         os.replace(built, target)  # atomic: a process loading it never sees half a file
     return target
+
+
+_SCRATCH = ".int8-"
+_STALE_SECONDS = 15 * 60
+
+
+def _remove_stale_scratch(directory: Path) -> None:
+    # A build killed midway (SIGKILL, power loss) leaves its scratch folder (tens of MB) behind.
+    for leftover in directory.glob(f"{_SCRATCH}*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > _STALE_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def ensure_int8(source: Path, directory: Path | None = None) -> Path:

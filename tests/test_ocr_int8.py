@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import onnx
 import pytest
 
 from engine.ocr import OcrEngine, OcrSettings, shipped_model
-from engine.ocr_int8 import calibration_batches, ensure_int8, int8_path
+from engine.ocr_int8 import calibration_batches, ensure_int8, int8_path, quantize
 from tests.conftest import needs_display
 from tests.support.servers import ROOT
 from tests.support.xvfb import Xvfb
@@ -116,3 +117,13 @@ def test_first_run_builds_in_the_background_while_stdio_serves(display: Xvfb, tm
             proc.wait()
     assert not server.not_jsonrpc  # the quantization tools' progress output went to stderr
     assert [p.name for p in (cache / "vlm-desktop-mcp" / "ocr").iterdir()] == [int8_path(shipped_model("rec")).name]
+
+
+def test_scratch_left_by_a_killed_build_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    stale, fresh = tmp_path / ".int8-killed", tmp_path / ".int8-running"
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "prepared.onnx").write_bytes(b"\0" * 1024)
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    target = quantize(shipped_model("rec"), tmp_path / "rec-int8.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, target.name]  # another build may own fresh
