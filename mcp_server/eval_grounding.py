@@ -28,6 +28,7 @@ from PIL import Image
 
 from engine.errors import ModelError
 from engine.locate import HybridLocator, Locator, ModelLocator, OcrLocator
+from engine.ocr import OcrUnavailable
 from engine.vision import VisionEngine
 from mcp_server.config import ConfigError, Settings, load_settings
 from mcp_server.resources import engine_settings, make_backend, make_screen_reader
@@ -163,6 +164,12 @@ def build_locator(kind: str, settings: Settings) -> tuple[Locator, VisionEngine 
     if kind in ("ocr", "hybrid"):
         reader = make_screen_reader(settings, force=True)
         assert reader is not None
+        try:
+            # One precision for the whole run: on a first run, wait for the INT8 model instead of
+            # scoring the first images with fp32 and the rest with INT8.
+            reader.engine.load(wait=True)
+        except OcrUnavailable as exc:
+            raise ConfigError(f"the {kind} locator needs OCR: {exc}") from exc
         ocr = OcrLocator(reader)
     if kind == "ocr" and ocr is not None:
         return ocr, None
