@@ -48,17 +48,40 @@ The action to perform. The available actions are:
 * `terminate`: Terminate the current task and report its completion status.
 * `answer`: Answer a question."""
 
-_SEMANTIC_DESCRIPTION = """
-* `click_text`: Click the visible text `text` (exactly as shown on screen), located on the live screen; \
-`occurrence` picks the n-th match in reading order when the text is shown several times. No coordinate needed.
-* `fill_input`: Replace the content of the input field labelled `label` (the label shown next to or above it) \
-with `value`.
-* `goto_url`: Open `url` in the focused web browser (address bar, type, Enter).
-* `upload_file`: Upload the local file `path`: click the upload control showing the text `label`, then choose the \
-file in the file dialog."""
+_LABEL = {"description": "The visible label: required by `fill_input`, optional for `upload_file`.", "type": "string"}
+_SEMANTIC: dict[str, tuple[str, dict[str, object], str]] = {
+    # action: (its line in the action description, its parameters, its "prefer" hint)
+    "click_text": (
+        "* `click_text`: Click the visible text `text` (exactly as shown on screen), located on the live screen; "
+        "`occurrence` picks the n-th match in reading order when the text is shown several times. "
+        "No coordinate needed.",
+        {"occurrence": {"description": "Which match of `text`, 1 = first. Only for `click_text`.", "type": "integer"}},
+        "`click_text` to clicking a coordinate when the target shows readable text",
+    ),
+    "fill_input": (
+        "* `fill_input`: Replace the content of the input field labelled `label` (the label shown next to or "
+        "above it) with `value`.",
+        {"label": _LABEL, "value": {"description": "Required only by `action=fill_input`.", "type": "string"}},
+        "`fill_input` to clicking and typing into a labelled field",
+    ),
+    "goto_url": (
+        "* `goto_url`: Open `url` in the focused web browser (address bar, type, Enter).",
+        {"url": {"description": "Required only by `action=goto_url`.", "type": "string"}},
+        "`goto_url` to typing into a browser's address bar",
+    ),
+    "upload_file": (
+        "* `upload_file`: Upload the local file `path`: click the upload control showing the text `label`, then "
+        "choose the file in the file dialog.",
+        {
+            "label": _LABEL,
+            "path": {"description": "Required only by `action=upload_file`: an absolute file path.", "type": "string"},
+        },
+        "",
+    ),
+}
 
-SEMANTIC_PLAN_ACTIONS = ("click_text", "fill_input", "goto_url", "upload_file")
-"""Actions offered beyond the cookbook's: resolved on the live screen by text, not by coordinates."""
+SEMANTIC_PLAN_ACTIONS = tuple(_SEMANTIC)
+"""Actions that can be offered beyond the cookbook's: resolved on the live screen by text, not coordinates."""
 
 COMPUTER_USE_ACTIONS = (
     "key", "type", "mouse_move", "left_click", "left_click_drag", "right_click", "middle_click",
@@ -66,33 +89,22 @@ COMPUTER_USE_ACTIONS = (
 )  # fmt: skip
 
 
-def computer_use_tool(semantic: bool = False) -> dict[str, object]:
+def computer_use_tool(semantic: Sequence[str] = ()) -> dict[str, object]:
     """The ``computer_use`` function schema of the Qwen3-VL computer-use cookbook (1000x1000 screen).
 
-    ``semantic`` adds :data:`SEMANTIC_PLAN_ACTIONS` and their parameters; without it the schema is
-    the cookbook's exactly.
+    ``semantic`` names actions of :data:`SEMANTIC_PLAN_ACTIONS` to add, with their parameters;
+    without any the schema is the cookbook's exactly.
     """
-    actions = list(COMPUTER_USE_ACTIONS)
-    description = _ACTION_DESCRIPTION
+    offered = [name for name in SEMANTIC_PLAN_ACTIONS if name in semantic]
+    actions = [*COMPUTER_USE_ACTIONS, *offered]
+    description = "\n".join([_ACTION_DESCRIPTION, *(_SEMANTIC[name][0] for name in offered)])
     extra: dict[str, object] = {}
-    if semantic:
-        actions += SEMANTIC_PLAN_ACTIONS
-        description += _SEMANTIC_DESCRIPTION
-        extra = {
-            "occurrence": {
-                "description": "Which match of `text`, 1 = first. Only for `action=click_text`.",
-                "type": "integer",
-            },
-            "label": {
-                "description": "Required by `action=fill_input`; optional for `action=upload_file`.",
-                "type": "string",
-            },
-            "value": {"description": "Required only by `action=fill_input`.", "type": "string"},
-            "url": {"description": "Required only by `action=goto_url`.", "type": "string"},
-            "path": {"description": "Required only by `action=upload_file`: an absolute file path.", "type": "string"},
-        }
+    for name in offered:
+        extra.update(_SEMANTIC[name][1])
     text_use = (
-        "`action=type`, `action=answer` and `action=click_text`" if semantic else "`action=type` and `action=answer`"
+        "`action=type`, `action=answer` and `action=click_text`"
+        if "click_text" in offered
+        else "`action=type` and `action=answer`"
     )
     return {
         "type": "function",
@@ -138,7 +150,7 @@ def computer_use_tool(semantic: bool = False) -> dict[str, object]:
     }
 
 
-def planning_system_prompt(semantic: bool = False) -> str:
+def planning_system_prompt(semantic: Sequence[str] = ()) -> str:
     """Qwen's standard tool-calling system block carrying the ``computer_use`` tool."""
     tool = json.dumps(computer_use_tool(semantic), ensure_ascii=False)
     return (
@@ -158,7 +170,7 @@ def planning_user_prompt(
     reasoning: str,
     max_reasoning_steps: int,
     use_thinking_tokens: bool,
-    semantic: bool = False,
+    semantic: Sequence[str] = (),
 ) -> str:
     """The user turn for one planning step.
 
@@ -172,11 +184,9 @@ def planning_user_prompt(
         "Look at the current screenshot and decide the single next action. "
         "If the task is complete, or cannot be completed, call `terminate` with the status.",
     ]
-    if semantic:
-        lines.append(
-            "Prefer `click_text` to clicking a coordinate when the target shows readable text, `fill_input` to "
-            "clicking and typing into a labelled field, `goto_url` to typing into a browser's address bar."
-        )
+    hints = [_SEMANTIC[name][2] for name in SEMANTIC_PLAN_ACTIONS if name in semantic and _SEMANTIC[name][2]]
+    if hints:
+        lines.append(f"Prefer {', '.join(hints)}.")
     if reasoning == "prompted":
         if use_thinking_tokens:
             lines.append(

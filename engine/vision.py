@@ -141,11 +141,11 @@ class VisionEngine:
         *,
         thinking: bool = True,
         max_reasoning_steps: int | None = None,
-        semantic: bool = False,
+        semantic: Sequence[str] = (),
     ) -> Proposal:
         """Propose the next ``computer_use`` call for ``goal`` given what was done so far.
 
-        ``semantic`` also offers the model :data:`prompts.SEMANTIC_PLAN_ACTIONS` (click_text, ...).
+        ``semantic`` also offers the model these of :data:`prompts.SEMANTIC_PLAN_ACTIONS` (click_text, ...).
         """
         mode = resolve_thinking(self.settings.thinking_mode, self.model_name, requested=thinking)
         steps = max_reasoning_steps or self.settings.max_reasoning_steps

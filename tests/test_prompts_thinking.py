@@ -62,20 +62,33 @@ def test_computer_use_actions_are_the_cookbook_set() -> None:
 
 
 def test_semantic_actions_extend_the_cookbook_tool_only_when_asked() -> None:
-    plain, semantic = computer_use_tool(), computer_use_tool(semantic=True)
-    assert plain == computer_use_tool(semantic=False)
+    plain, semantic = computer_use_tool(), computer_use_tool(SEMANTIC_PLAN_ACTIONS)
+    assert plain == computer_use_tool(())
     action = semantic["function"]["parameters"]["properties"]["action"]  # type: ignore[index]
     assert action["enum"] == [*COMPUTER_USE_ACTIONS, *SEMANTIC_PLAN_ACTIONS]
     for name in SEMANTIC_PLAN_ACTIONS:
         assert f"* `{name}`:" in action["description"]
     properties = semantic["function"]["parameters"]["properties"]  # type: ignore[index]
     assert {"label", "value", "url", "path", "occurrence"} <= set(properties)
-    assert _embedded_tool(planning_system_prompt(semantic=True)) == semantic
+    assert _embedded_tool(planning_system_prompt(SEMANTIC_PLAN_ACTIONS)) == semantic
     hint = "Prefer `click_text`"
-    assert hint in planning_user_prompt(
-        "Log in", [], reasoning="off", max_reasoning_steps=3, use_thinking_tokens=True, semantic=True
+    prompt = planning_user_prompt(
+        "Log in", [], reasoning="off", max_reasoning_steps=3, use_thinking_tokens=True, semantic=SEMANTIC_PLAN_ACTIONS
     )
+    assert hint in prompt and "`goto_url`" in prompt
     assert hint not in _user([], "off")
+
+
+def test_only_the_semantic_actions_asked_for_are_offered() -> None:
+    tool = computer_use_tool(["goto_url"])
+    params = tool["function"]["parameters"]  # type: ignore[index]
+    assert params["properties"]["action"]["enum"] == [*COMPUTER_USE_ACTIONS, "goto_url"]
+    assert set(params["properties"]) - set(computer_use_tool()["function"]["parameters"]["properties"]) == {"url"}  # type: ignore[index]
+    assert "click_text" not in params["properties"]["action"]["description"]
+    prompt = planning_user_prompt(
+        "Open x", [], reasoning="off", max_reasoning_steps=3, use_thinking_tokens=True, semantic=["upload_file"]
+    )
+    assert "Prefer" not in prompt  # upload_file has no coordinate equivalent to prefer it over
 
 
 def _user(history: list[str], reasoning: str, steps: int = 4, tokens: bool = True) -> str:

@@ -162,3 +162,15 @@ async def test_upload_file_through_a_real_file_dialog(display: Xvfb, standin: St
         # Tk's file dialog took the typed path and returned it to the application.
         state = app.wait_for(lambda s: s["events"]["uploaded"] is not None)
     assert state["events"]["uploaded"] == str(target)
+
+
+async def test_plan_offers_only_the_semantic_actions_the_policy_allows(app: TkApp, standin: StandIn) -> None:
+    standin.set_scenario(
+        scenario_for(app, plan=[{"action": "upload_file", "path": "/etc/hostname", "target": "submit"}])
+    )
+    allowed = {"VLM_DESKTOP_POLICY__ALLOWED_ACTIONS": "click,type,key,click_text,done"}
+    async with connect(standin, env=allowed) as client:
+        planned = await client.call_tool("plan_next_action", {"goal": "Upload the host name"})
+    assert not planned.is_error, planned.content
+    assert offered_actions(standin.requests[-1]["messages"]) == {*COMPUTER_USE_ACTIONS, "click_text"}
+    assert planned.structured_content["action"]["type"] == "click"  # upload_file was not on offer

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.coords import Frame, grid_to_screen
 from engine.parsing import ToolCall
+from engine.prompts import SEMANTIC_PLAN_ACTIONS
 from tools.actions import (
     Action,
     Click,
@@ -165,8 +166,8 @@ async def plan_next_action(
 ) -> PlanResult:
     """Propose the next action towards ``goal``; the result's ``action`` is ready for execute_action.
 
-    With ``semantic`` the model may also propose click_text, fill_input, goto_url and upload_file,
-    which execute_action resolves on the live screen.
+    With ``semantic`` the model may also propose click_text, fill_input, goto_url and upload_file
+    (those the policy allows), which execute_action resolves on the live screen.
     """
     engine = require_engine(runtime, "plan_next_action")
     started = time.perf_counter()
@@ -181,7 +182,7 @@ async def plan_next_action(
             history,
             thinking=thinking,
             max_reasoning_steps=max_reasoning_steps,
-            semantic=semantic,
+            semantic=[a for a in SEMANTIC_PLAN_ACTIONS if a in runtime.policy.allowed_actions] if semantic else (),
         )
     )
     answered = time.perf_counter()
