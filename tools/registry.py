@@ -86,8 +86,9 @@ class PlanParams(BaseModel):
     monitor: int | None = Field(None, ge=0, le=16, description="Monitor to look at: 1 = primary, 0 = all.")
     semantic: bool = Field(
         True,
-        description="Also let the model propose click_text, fill_input, goto_url and upload_file (found on the "
-        "live screen by their text) where they fit better than coordinates. False: coordinates only.",
+        description="Also let the model propose click_text, fill_input, goto_url and upload_file (those the "
+        "server's policy allows; found on the live screen by their text) where they fit better than coordinates. "
+        "False: coordinates only.",
     )
 
 
