@@ -170,6 +170,10 @@ class AuditConfig(BaseModel):
     """None: $XDG_STATE_HOME/vlm-desktop-mcp/audit.jsonl, else ~/.local/state/vlm-desktop-mcp/audit.jsonl."""
     screenshots: bool = False
     keep_screenshots: int = Field(100, ge=0, le=1_000_000)
+    max_bytes: int = Field(64 * 1024 * 1024, ge=0)
+    """Size at which the log is rotated to audit.jsonl.1 (0: never)."""
+    keep_files: int = Field(5, ge=0, le=1000)
+    """Rotated logs kept."""
 
 
 class OcrConfig(BaseModel):

@@ -107,7 +107,13 @@ def make_policy(settings: Settings) -> Policy:
 def make_audit(settings: Settings) -> AuditLog:
     """The audit log from the audit section (not opened yet)."""
     cfg = settings.audit
-    return AuditLog(audit_path(settings), screenshots=cfg.screenshots, keep_screenshots=cfg.keep_screenshots)
+    return AuditLog(
+        audit_path(settings),
+        screenshots=cfg.screenshots,
+        keep_screenshots=cfg.keep_screenshots,
+        max_bytes=cfg.max_bytes,
+        keep_files=cfg.keep_files,
+    )
 
 
 async def _check_model(backend: ChatBackend) -> None:

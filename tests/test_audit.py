@@ -19,7 +19,7 @@ from tests.conftest import needs_display
 from tests.support.tkapp import TkApp
 from tests.test_policy import center, make_server, records, serve, settle_app
 from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
-from tools.audit import AuditLog, read_entries
+from tools.audit import AuditLog, log_files, read_entries
 
 # --- the log file itself ---------------------------------------------------------------------------
 
@@ -111,6 +111,76 @@ def test_audit_command_takes_the_path_from_the_configuration(
     monkeypatch.setenv("VLM_DESKTOP_AUDIT__PATH", str(path))
     assert cli.main(["audit", "--interrupted"]) == 0
     assert "INTERRUPTED" in capsys.readouterr().out
+
+
+def _act(log: AuditLog, record_id: str, action_id: str | None = None, status: str = "executed") -> None:
+    """One action through ``log``: intent, then outcome (what execute_action writes)."""
+    log.intent(
+        record_id, {"type": "wait", "seconds": 1.0}, dry_run=False, requester=None, action_id=action_id, screen=None
+    )
+    log.outcome(record_id, status, [{"op": "sleep", "seconds": 1.0}], result={"status": status, "id": record_id})
+
+
+def test_the_log_rotates_between_actions_and_keeps_its_predecessors(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, max_bytes=2000, keep_files=2)
+    log.open()
+    for n in range(40):
+        _act(log, f"r{n:02}", action_id=f"job-{n}")
+    files = log_files(path)
+    assert [f.name for f in files] == ["audit.jsonl.2", "audit.jsonl.1", "audit.jsonl"]  # .3 and older deleted
+    assert all(f.stat().st_size < 2000 + 1000 for f in files)
+    for file in files:  # every intent's outcome is in its own file
+        kinds: dict[str, list[str]] = {}
+        for record in (json.loads(line) for line in file.read_bytes().splitlines()):
+            kinds.setdefault(record["id"], []).append(record["kind"])
+        assert all(k == ["intent", "outcome"] for k in kinds.values()), file
+        assert oct(file.stat().st_mode & 0o777) == "0o600"
+    ids = [e.id for e in read_entries(path)]
+    assert ids == sorted(ids) and ids[-1] == "r39" and len(ids) < 40  # the oldest files were deleted
+    # A restart still knows the ids bound in the newest rotated file, and of course the current one.
+    reopened = AuditLog(path, max_bytes=2000, keep_files=2)
+    reopened.open()
+    newest_rotated = [e for e in read_entries(files[1])]
+    assert reopened.lookup(newest_rotated[0].intent["action_id"]) is not None
+    assert reopened.lookup("job-39") is not None and reopened.lookup("job-39").status == "executed"  # type: ignore[union-attr]
+
+
+def test_no_rotation_while_another_process_is_between_intent_and_outcome(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(b"")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            # Another live server wrote an intent and is still acting.
+            with path.open("ab") as handle:
+                handle.write(json.dumps(_intent("theirs", other.pid)).encode() + b"\n")
+            log = AuditLog(path, max_bytes=500)
+            log.open()
+            for n in range(5):
+                _act(log, f"mine{n}")
+            assert log_files(path) == [path]  # over the limit, but their action is half-done
+            with path.open("ab") as handle:
+                handle.write(json.dumps({"kind": "outcome", "id": "theirs", "status": "executed"}).encode() + b"\n")
+            _act(log, "mine5")
+            assert [f.name for f in log_files(path)] == ["audit.jsonl.1", "audit.jsonl"]
+            assert {e.id: e.status for e in read_entries(path)}["theirs"] == "executed"
+        finally:
+            other.kill()
+
+
+def test_a_second_process_follows_the_rotation(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first, second = AuditLog(path, max_bytes=4000), AuditLog(path, max_bytes=4000)
+    first.open()
+    second.open()
+    _act(first, "a1", action_id="early")
+    assert second.lookup("early") is not None  # read from the shared file
+    for n in range(12):  # the tail of the old file, then the rotation, then the new file
+        _act(first, f"b{n:02}", action_id=f"mid-{n}")
+    assert [f.name for f in log_files(path)] == ["audit.jsonl.1", "audit.jsonl"]
+    # The second process read neither the old file's tail nor the new file yet: it must see both.
+    assert all(second.lookup(f"mid-{n}") is not None for n in range(12))
+    assert second.lookup("early") is not None
 
 
 # --- through the server, on a real desktop ----------------------------------------------------------

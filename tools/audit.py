@@ -11,6 +11,11 @@ Records, one per line (appended with a single write and fsynced)::
 whose writer is gone was interrupted (the server died mid-action): :meth:`AuditLog.open` reports it
 and appends an ``interrupted`` record; it is never replayed. The log also rebuilds the
 ``action_id`` index that makes ``execute_action`` idempotent across restarts.
+
+Rotation: once the log reaches ``max_bytes`` it is renamed ``audit.jsonl.1`` (older ones shift to
+``.2`` ... up to ``keep_files``) and a new one is started, but only while no action of any process
+is between its intent and its outcome, so an intent and its outcome always share a file. Appends
+and rotation take a lock file beside the log, so several server processes may share one log.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +37,11 @@ from typing import Any
 from PIL import Image
 
 from tools.errors import AuditUnavailable
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock file; one server process per log assumed
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +133,28 @@ def iter_records(path: Path) -> Iterator[dict[str, Any]]:
                 yield record
 
 
+def rotated(path: Path, number: int) -> Path:
+    """The ``number``-th older log (``audit.jsonl.1`` is the newest of them)."""
+    return path.with_name(f"{path.name}.{number}")
+
+
+def log_files(path: Path) -> list[Path]:
+    """The log and its rotated predecessors that exist, oldest first."""
+    older: list[tuple[int, Path]] = []
+    for candidate in path.parent.glob(f"{path.name}.*"):
+        suffix = candidate.name[len(path.name) + 1 :]
+        if suffix.isdigit():
+            older.append((int(suffix), candidate))
+    return [p for _, p in sorted(older, reverse=True)] + [path]
+
+
 def read_entries(path: Path) -> list[Entry]:
-    """Every action in the log, oldest first, intents joined with their outcomes."""
+    """Every action in the log and its rotated predecessors, oldest first, intents joined with outcomes."""
     entries: dict[str, Entry] = {}
-    for record in iter_records(path):
+    files = log_files(path)
+    if not path.exists() and len(files) == 1:
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    for record in (r for file in files if file.exists() for r in iter_records(file)):
         kind = record.get("kind")
         if kind == "intent":
             entries[record["id"]] = Entry(record)
@@ -144,8 +174,15 @@ class AuditLog:
     path: Path
     screenshots: bool = False
     keep_screenshots: int = 100
+    max_bytes: int = 64 * 1024 * 1024
+    """Size at which the log is rotated (0: never)."""
+    keep_files: int = 5
+    """Rotated logs kept (``audit.jsonl.1`` ... ``.5``); older ones are deleted."""
     _opened: bool = False
     _offset: int = 0
+    _inode: int | None = None
+    _thread_lock: threading.RLock = field(default_factory=threading.RLock)
+    _lock_depth: int = 0
     _pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     _bindings: dict[str, Binding] = field(default_factory=dict)
 
@@ -174,9 +211,27 @@ class AuditLog:
             os.chmod(self.path, 0o600)  # typed text (passwords too) is recorded
         except OSError as exc:
             raise AuditUnavailable(f"cannot open the audit log {self.path}: {exc.strerror or exc}") from exc
+        self._index_previous()
         self._catch_up()
         self._opened = True
         interrupted = [Entry(r) for r in self._pending.values() if not _alive(r.get("pid"), r.get("host"))]
+        self._mark_interrupted(interrupted)
+        return interrupted
+
+    def _index_previous(self) -> None:
+        """Bindings from the newest rotated log, so an ``action_id`` stays bound across one rotation."""
+        previous = rotated(self.path, 1)
+        try:
+            for record in iter_records(previous):
+                self._index(record)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("audit: cannot read %s (action ids recorded there are forgotten): %s", previous, exc)
+        self._pending.clear()  # a file is rotated only when no action is half-done
+
+    def _mark_interrupted(self, interrupted: list[Entry]) -> None:
+        """Report intents whose writer died, and record that they were interrupted (never replayed)."""
         for entry in interrupted:
             action_id = entry.intent.get("action_id")
             log.warning(
@@ -190,19 +245,45 @@ class AuditLog:
             )
         if interrupted:
             self._append(*({"kind": "interrupted", "id": e.id, "time": now(), "pid": os.getpid()} for e in interrupted))
-        return interrupted
+            self._catch_up()
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file that orders appends and rotation between processes."""
+        return self.path.with_name(self.path.name + ".lock")
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive between processes (flock on :attr:`lock_path`) and threads; re-entrant in one thread."""
+        with self._thread_lock:
+            if self._lock_depth or fcntl is None:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_depth = 1
+                yield
+            finally:
+                self._lock_depth = 0
+                os.close(fd)  # releases the lock
 
     def _append(self, *records: dict[str, Any]) -> None:
         data = b"".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for r in records)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            with self._locked():
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
         except OSError as exc:
             raise AuditUnavailable(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc}; no input was sent. "
@@ -213,14 +294,31 @@ class AuditLog:
         """Index records appended since the last read (by this process or another one)."""
         try:
             with self.path.open("rb") as handle:
+                inode = os.fstat(handle.fileno()).st_ino
+                if inode != self._inode:  # a new file: the one read so far was rotated
+                    if self._inode is not None:
+                        self._finish_rotated()
+                    self._inode, self._offset = inode, 0
                 handle.seek(self._offset)
-                data = handle.read()
+                self._offset += self._index_lines(handle.read())
         except FileNotFoundError:
-            data = b""
+            return
         except OSError as exc:
             raise AuditUnavailable(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from exc
+
+    def _finish_rotated(self) -> None:
+        """Index what was appended to the previous file after the last read, before it was rotated."""
+        try:
+            with rotated(self.path, 1).open("rb") as handle:
+                if os.fstat(handle.fileno()).st_ino == self._inode:
+                    handle.seek(self._offset)
+                    self._index_lines(handle.read())
+        except OSError:
+            return
+
+    def _index_lines(self, data: bytes) -> int:
+        """Index the complete lines of ``data``; returns how many bytes they took."""
         complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits for the next read
-        self._offset += len(complete)
         for line in complete.splitlines():
             try:
                 record = json.loads(line)
@@ -228,6 +326,7 @@ class AuditLog:
                 continue
             if isinstance(record, dict) and isinstance(record.get("id"), str):
                 self._index(record)
+        return len(complete)
 
     def _index(self, record: dict[str, Any]) -> None:
         kind, record_id = record.get("kind"), record["id"]
@@ -307,6 +406,49 @@ class AuditLog:
                 "result": result,
                 "screenshot_after": screenshot,
             }
+        )
+        self._maybe_rotate()
+
+    def _maybe_rotate(self) -> None:
+        """Rotate when the log is over ``max_bytes`` and no action of any process is half-done."""
+        if self.max_bytes <= 0:
+            return
+        try:
+            if os.stat(self.path).st_size < self.max_bytes:
+                return
+            with self._locked():
+                self._catch_up()
+                me = (os.getpid(), socket.gethostname())
+                live = [
+                    r
+                    for r in self._pending.values()
+                    if (r.get("pid"), r.get("host")) == me or _alive(r.get("pid"), r.get("host"))
+                ]
+                if live or os.stat(self.path).st_size < self.max_bytes:
+                    return  # an intent waits for its outcome in this file: rotate after it
+                self._mark_interrupted([Entry(r) for r in self._pending.values()])
+                self._shift()
+        except (OSError, AuditUnavailable) as exc:  # the log itself is intact: rotation is retried next time
+            log.warning("audit: cannot rotate %s: %s", self.path, exc)
+
+    def _shift(self) -> None:
+        """``audit.jsonl`` -> ``.1`` -> ``.2`` ...; the oldest beyond ``keep_files`` is deleted."""
+        if self.keep_files <= 0:
+            self.path.unlink()
+        else:
+            rotated(self.path, self.keep_files).unlink(missing_ok=True)
+            for number in range(self.keep_files - 1, 0, -1):
+                older = rotated(self.path, number)
+                if older.exists():
+                    os.replace(older, rotated(self.path, number + 1))
+            os.replace(self.path, rotated(self.path, 1))
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self._catch_up()
+        log.info(
+            "audit: %s reached %d bytes; continued in a new file (kept %d older)",
+            self.path,
+            self.max_bytes,
+            self.keep_files,
         )
 
     def save_screenshot(self, record_id: str, which: str, image: Image.Image) -> str | None:
