@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 from engine.ocr import OcrEngine, OcrSettings, shipped_model
 from engine.ocr_int8 import calibration_batches, ensure_int8, int8_path, quantize
 from tests.conftest import needs_display
-from tests.support.servers import ROOT
+from tests.support.servers import spawn_stdio
 from tests.support.xvfb import Xvfb
 from tests.test_ocr import by_text, form
 from tests.test_stdio_fuzz import INIT, StdioServer, rpc
@@ -87,14 +85,7 @@ def test_first_run_builds_in_the_background_while_stdio_serves(display: Xvfb, tm
     env = {**display.env(), "XDG_CACHE_HOME": str(cache), "VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "audit.jsonl")}
     stderr_path = tmp_path / "stderr.log"
     with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_server", "serve", "--backend", "none"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
+        proc = spawn_stdio(["--backend", "none"], env, stderr)
     server = StdioServer(proc)
     try:
         server.send(rpc("initialize", INIT, 0) + rpc("notifications/initialized"))

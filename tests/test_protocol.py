@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from mcp import Client
 from mcp_server.config import load_settings
 from mcp_server.server import build_server
 from tests.conftest import needs_display
-from tests.support.servers import ROOT
+from tests.support.servers import spawn_stdio
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
@@ -42,14 +40,7 @@ def test_stdio_stdout_carries_only_protocol_messages(display: Xvfb, tmp_path: Pa
         # An empty Xauthority makes python-xlib print a warning to stdout when pyautogui is imported.
         (tmp_path / "empty").write_bytes(b"")
         env["XAUTHORITY"] = str(tmp_path / "empty")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "serve", "--base-url", "http://127.0.0.1:9/v1"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = spawn_stdio(["--base-url", "http://127.0.0.1:9/v1"], env)
     init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
     messages = [
         _rpc("initialize", init, 1),

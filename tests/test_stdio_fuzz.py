@@ -14,7 +14,6 @@ import json
 import queue
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 from mcp import types
 
 from tests.conftest import needs_display
-from tests.support.servers import ROOT
+from tests.support.servers import spawn_stdio
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
@@ -140,14 +139,7 @@ def stdio(display: Xvfb, standin: StandIn, tmp_path_factory: pytest.TempPathFact
         }
         stderr_path = tmp / "stderr.log"
         with stderr_path.open("wb") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "mcp_server", "serve", "--dry-run", "--base-url", standin.base_url],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-            )
+            proc = spawn_stdio(["--dry-run", "--base-url", standin.base_url], env, stderr)
         server = StdioServer(proc)
         try:
             server.send(rpc("initialize", INIT, 0) + rpc("notifications/initialized"))

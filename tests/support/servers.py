@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 from mcp import Client
 from mcp.client.sse import sse_client
@@ -41,6 +42,15 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20
 def server_command(args: Sequence[str]) -> list[str]:
     """The command line that starts ``vlm-desktop-mcp serve`` with ``args``."""
     return [sys.executable, "-m", "mcp_server", "serve", *args]
+
+
+def spawn_stdio(
+    args: Sequence[str], env: Mapping[str, str], stderr: int | IO[bytes] = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """``vlm-desktop-mcp serve`` on stdio with raw pipes, for tests that write the protocol bytes themselves."""
+    return subprocess.Popen(
+        server_command(args), cwd=ROOT, env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
+    )
 
 
 @asynccontextmanager
