@@ -425,8 +425,8 @@ _BORDER_GLYPHS = frozenset("[]|()!")
 def drop_border_glyphs(line: TextBox, grey: np.ndarray, offset: tuple[int, int]) -> TextBox | None:
     """``line`` without a first or last character that sits on a border line (a field's edge read as a glyph)."""
     text, chars = line.text, line.chars
-    if len(chars) != len(text) or len(text) < 2:
-        return line
+    if len(chars) != len(text) or len(text) < 2 or not (text[0] in _BORDER_GLYPHS or text[-1] in _BORDER_GLYPHS):
+        return line  # the common case, decided without looking at pixels
     _, borders = _ink(grey, line.box, offset)
     if len(borders) == 0:
         return line
