@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import string
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tools.actions import Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
 from tools.capture import Monitor
-from tools.errors import InvalidAction
+from tools.errors import DesktopUnavailable, InvalidAction
 from tools.events import plan_events
-from tools.inputs import InputEvent, split_text
-from tools.keys import normalize_chord, normalize_key, split_chord
+from tools.inputs import InputEvent, PyAutoGuiDriver, split_text
+from tools.keys import PYAUTOGUI_KEY_NAMES, normalize_chord, normalize_key, split_chord, valid_key_names
 
 SINGLE = [Monitor(0, 0, 0, 1366, 768), Monitor(1, 0, 0, 1366, 768)]
 # Two monitors of different heights side by side: the bounding box has a dead strip under monitor 2.
@@ -235,3 +240,77 @@ def test_windows_line_endings_are_typed_as_newlines() -> None:
 def test_other_control_characters_are_refused(text: str) -> None:
     with pytest.raises(InvalidAction, match="control characters"):
         events(TypeText(text=text))
+
+
+def test_with_no_display_points_cannot_be_checked_but_keys_can() -> None:
+    with pytest.raises(DesktopUnavailable, match=r"no display to check the point \(5, 6\)"):
+        events(Click(x=5, y=6), [])
+    assert events(Key(keys=["ctrl", "t"]), []) == [InputEvent("hotkey", keys=("ctrl", "t"))]
+
+
+# pyautogui's source, read (never imported: that needs a display) to catch drift in the static tables.
+PYAUTOGUI = Path(importlib.util.find_spec("pyautogui").origin or "").parent  # type: ignore[union-attr]
+
+
+def _parse(module: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the X11 table's '\\e': an invalid escape warning (which class varies)
+        return ast.parse((PYAUTOGUI / module).read_text())
+
+
+def _assigned_list(module: str, name: str) -> list[str]:
+    for node in _parse(module).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError(f"no {name} in pyautogui/{module}")
+
+
+def _mapped_keys(module: str) -> set[str]:
+    """Keys of ``keyboardMapping.update({...})`` in a platform module whose value is not ``None``."""
+    keys: set[str] = set()
+    for node in ast.walk(_parse(module)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "keyboardMapping"
+        ):
+            table = node.args[0]
+            assert isinstance(table, ast.Dict)
+            for key, value in zip(table.keys, table.values, strict=True):
+                if not (isinstance(value, ast.Constant) and value.value is None):
+                    keys.add(ast.literal_eval(key))  # type: ignore[arg-type]
+    return keys
+
+
+def test_static_key_names_equal_pyautogui_source() -> None:
+    assert tuple(_assigned_list("__init__.py", "KEY_NAMES")) == PYAUTOGUI_KEY_NAMES
+
+
+@pytest.mark.parametrize(
+    ("platform", "module", "also"),
+    [
+        # The loops after each table: X11 maps letters and digits, macOS uppercase letters, Windows all of ASCII.
+        ("linux", "_pyautogui_x11.py", set(string.ascii_letters + string.digits)),
+        ("darwin", "_pyautogui_osx.py", set(string.ascii_uppercase)),
+        ("win32", "_pyautogui_win.py", {chr(c) for c in range(32, 128)}),
+    ],
+)
+def test_static_valid_keys_equal_pyautogui_source(platform: str, module: str, also: set[str]) -> None:
+    assert valid_key_names(platform) == _mapped_keys(module) | also
+
+
+def test_valid_keys_are_per_platform() -> None:
+    x11, mac, windows = valid_key_names("linux"), valid_key_names("darwin"), valid_key_names("win32")
+    assert {"ctrl", "shift", "alt", "win", "enter", "f5", "a", "+"} <= x11
+    assert "command" not in x11 and "volumeup" not in x11  # pyautogui would press nothing there
+    assert "command" in mac and "win" not in mac
+    assert "win" in windows and "volumeup" in windows and "command" not in windows
+
+
+def test_the_driver_validates_keys_without_loading_pyautogui() -> None:
+    driver = PyAutoGuiDriver()
+    assert driver.is_valid_key("ctrl") and not driver.is_valid_key("hyper")
+    assert driver._pyautogui is None
+    assert normalize_chord(["Control", "Return"], driver.is_valid_key) == ["ctrl", "enter"]

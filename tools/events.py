@@ -22,7 +22,7 @@ from tools.actions import (
     Wait,
 )
 from tools.capture import Monitor
-from tools.errors import InvalidAction
+from tools.errors import DesktopUnavailable, InvalidAction
 from tools.inputs import InputEvent, Op, split_text
 from tools.keys import normalize_chord
 
@@ -32,7 +32,14 @@ AnyAction = PrimitiveAction | ClickText | ClickElement | FillInput | GotoUrl | U
 
 
 def check_on_screen(x: int, y: int, monitors: Sequence[Monitor]) -> None:
-    """Refuse a point that lies on no monitor (index 0, the bounding box, does not count)."""
+    """Refuse a point that lies on no monitor (index 0, the bounding box, does not count).
+
+    With no monitors at all (no display) a point cannot be checked, so it is refused as such.
+    """
+    if not monitors:
+        raise DesktopUnavailable(
+            f"no display to check the point ({x}, {y}) against: the desktop is not available; nothing was done"
+        )
     screens = [m for m in monitors if m.index > 0] or list(monitors)
     if any(m.contains(x, y) for m in screens):
         return

@@ -6,22 +6,29 @@ only then is sent. Dry runs stop after recording, so both paths share everything
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
 from tools.errors import DesktopUnavailable, InvalidAction
+from tools.keys import is_valid_key
 
 log = logging.getLogger(__name__)
 
 _GUI_LOCK = threading.Lock()
 """pyautogui shares one Xlib connection per process, which deadlocks when two threads use it at once."""
+
+_LOAD_LOCK = threading.Lock()
+"""One import at a time: :func:`quiet_xlib_connect` changes the process's stdout and environment."""
 
 Op = Literal["move", "click", "mouse_down", "mouse_up", "hotkey", "write", "unicode", "scroll", "hscroll", "sleep"]
 
@@ -83,6 +90,59 @@ def split_text(text: str) -> list[InputEvent]:
     return events
 
 
+def _xauth_entry(family: int, address: bytes, number: bytes, name: bytes, data: bytes) -> bytes:
+    return struct.pack(">H", family) + b"".join(struct.pack(">H", len(f)) + f for f in (address, number, name, data))
+
+
+# A well-formed Xauthority entry that matches no display (its display number is empty), so python-xlib
+# finds no cookie and connects without one, as libX11 does when there is no Xauthority file at all.
+_NO_COOKIE = _xauth_entry(256, b"vlm-desktop-mcp", b"", b"MIT-MAGIC-COOKIE-1", b"")
+
+
+def has_xauthority(env: Mapping[str, str]) -> bool:
+    """Whether ``env`` names a readable, non-empty Xauthority file, the way python-xlib looks for it."""
+    path = env.get("XAUTHORITY")
+    if path is None:
+        home = env.get("HOME")
+        if not home:
+            return False
+        path = os.path.join(home, ".Xauthority")
+    try:
+        with open(path, "rb") as file:
+            return bool(file.read(1))
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def quiet_xlib_connect() -> Iterator[None]:
+    """Let python-xlib connect to ``$DISPLAY`` the way libX11 does, without a word on stdout.
+
+    python-xlib refuses to connect when there is no Xauthority file (Xvfb started without a cookie,
+    as containers do) and prints warnings to stdout, the MCP stdio channel, when the file is empty.
+    Inside this block stdout goes to stderr and, without a usable Xauthority file, ``XAUTHORITY``
+    names a private file with no matching cookie. The user's own files are never touched, and the
+    environment is restored afterwards (subprocesses such as xdotool use libX11, which needs no file).
+    """
+    with contextlib.redirect_stdout(sys.stderr):
+        if has_xauthority(os.environ):
+            yield
+            return
+        with tempfile.TemporaryDirectory(prefix="vlm-desktop-xauth-") as folder:
+            stand_in = os.path.join(folder, "Xauthority")
+            with open(stand_in, "wb") as file:
+                file.write(_NO_COOKIE)
+            previous = os.environ.get("XAUTHORITY")
+            os.environ["XAUTHORITY"] = stand_in
+            try:
+                yield
+            finally:
+                if previous is None:
+                    os.environ.pop("XAUTHORITY", None)
+                else:
+                    os.environ["XAUTHORITY"] = previous
+
+
 class PyAutoGuiDriver:
     """Sends events with pyautogui, imported lazily (it needs ``DISPLAY`` at import time).
 
@@ -97,9 +157,13 @@ class PyAutoGuiDriver:
 
     def _gui(self) -> Any:
         if self._pyautogui is None:
+            if sys.platform not in ("darwin", "win32") and not os.environ.get("DISPLAY"):
+                raise DesktopUnavailable("no X display: DISPLAY is not set, so input cannot be sent")
             try:
-                import pyautogui
-            except Exception as exc:  # KeyError for DISPLAY, Xlib errors, missing backends
+                # pyautogui and mouseinfo open their X connections at import time, and only then.
+                with _LOAD_LOCK, quiet_xlib_connect():
+                    import pyautogui
+            except Exception as exc:  # Xlib connection and auth errors, missing backends
                 raise DesktopUnavailable(
                     f"cannot load pyautogui ({exc.__class__.__name__}: {exc}). Is DISPLAY set and the X server "
                     "reachable (XAUTHORITY)?"
@@ -114,8 +178,8 @@ class PyAutoGuiDriver:
         self._gui()
 
     def is_valid_key(self, name: str) -> bool:
-        """pyautogui's own key list; single characters are keys too."""
-        return bool(self._gui().isValidKey(name))
+        """pyautogui's own key list for this platform (pure: pyautogui is not loaded for it)."""
+        return is_valid_key(name)
 
     def position(self) -> tuple[int, int]:
         """Pointer position."""
@@ -188,6 +252,7 @@ class PyAutoGuiDriver:
             keysyms = [f"shift+U{ord(c):04X}" if c != c.lower() else f"U{ord(c):04X}" for c in text]
             result = subprocess.run(
                 [xdotool, "key", "--delay", "15", *keysyms],
+                stdin=subprocess.DEVNULL,  # in stdio mode stdin is the protocol channel
                 capture_output=True,
                 text=True,
                 timeout=10 + len(text) * 0.1,

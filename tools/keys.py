@@ -1,7 +1,14 @@
-"""Key names: normalise the many spellings models and people use, refuse what pyautogui would ignore."""
+"""Key names: normalise the many spellings models and people use, refuse what pyautogui would ignore.
+
+Validation is pure: the tables below are pyautogui's own (0.9.54), so checking a key needs neither a
+display nor the input library, and dry runs and policy refusals work with no desktop at all.
+tests/test_events.py and tests/test_x_display.py compare them with pyautogui so that drift is caught.
+"""
 
 from __future__ import annotations
 
+import string
+import sys
 from collections.abc import Callable, Iterable
 
 from tools.errors import InvalidAction
@@ -18,6 +25,73 @@ _ALIASES = {
     "caps_lock": "capslock", "num_lock": "numlock", "print_screen": "printscreen", "prtsc": "printscreen",
     "+": "+", "plus": "+", "minus": "-",
 }  # fmt: skip
+
+PYAUTOGUI_KEY_NAMES: tuple[str, ...] = (
+    '\t', '\n', '\r', ' ', '!', '"', '#', '$', '%', '&', "'", '(', ')', '*', '+', ',', '-', '.', '/', '0', '1', '2',
+    '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', '@', '[', '\\', ']', '^', '_', '`', 'a', 'b',
+    'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x',
+    'y', 'z', '{', '|', '}', '~', 'accept', 'add', 'alt', 'altleft', 'altright', 'apps', 'backspace', 'browserback',
+    'browserfavorites', 'browserforward', 'browserhome', 'browserrefresh', 'browsersearch', 'browserstop',
+    'capslock', 'clear', 'convert', 'ctrl', 'ctrlleft', 'ctrlright', 'decimal', 'del', 'delete', 'divide', 'down',
+    'end', 'enter', 'esc', 'escape', 'execute', 'f1', 'f10', 'f11', 'f12', 'f13', 'f14', 'f15', 'f16', 'f17', 'f18',
+    'f19', 'f2', 'f20', 'f21', 'f22', 'f23', 'f24', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'final', 'fn',
+    'hanguel', 'hangul', 'hanja', 'help', 'home', 'insert', 'junja', 'kana', 'kanji', 'launchapp1', 'launchapp2',
+    'launchmail', 'launchmediaselect', 'left', 'modechange', 'multiply', 'nexttrack', 'nonconvert', 'num0', 'num1',
+    'num2', 'num3', 'num4', 'num5', 'num6', 'num7', 'num8', 'num9', 'numlock', 'pagedown', 'pageup', 'pause',
+    'pgdn', 'pgup', 'playpause', 'prevtrack', 'print', 'printscreen', 'prntscrn', 'prtsc', 'prtscr', 'return',
+    'right', 'scrolllock', 'select', 'separator', 'shift', 'shiftleft', 'shiftright', 'sleep', 'space', 'stop',
+    'subtract', 'tab', 'up', 'volumedown', 'volumemute', 'volumeup', 'win', 'winleft', 'winright', 'yen', 'command',
+    'option', 'optionleft', 'optionright',
+)  # fmt: skip
+"""``pyautogui.KEY_NAMES`` (alias ``KEYBOARD_KEYS``): every name pyautogui knows on some platform."""
+
+_UPPERCASE = frozenset(string.ascii_uppercase)
+
+# pyautogui's isValidKey is per platform: a KEY_NAMES entry its platform module maps to no key code is
+# pressed as a silent no-op, so it is not valid there; the modules also map a few names KEY_NAMES lacks.
+_UNMAPPED: dict[str, frozenset[str]] = {
+    "x11": frozenset({
+        'accept', 'browserback', 'browserfavorites', 'browserforward', 'browserhome', 'browserrefresh',
+        'browsersearch', 'browserstop', 'clear', 'command', 'convert', 'final', 'fn', 'hanguel', 'hangul', 'hanja',
+        'junja', 'kana', 'kanji', 'launchapp1', 'launchapp2', 'launchmail', 'launchmediaselect', 'modechange',
+        'nexttrack', 'nonconvert', 'option', 'optionleft', 'optionright', 'playpause', 'prevtrack', 'sleep', 'stop',
+        'volumedown', 'volumemute', 'volumeup', 'yen',
+    }),
+    "darwin": frozenset({
+        'accept', 'add', 'altright', 'apps', 'browserback', 'browserfavorites', 'browserforward', 'browserhome',
+        'browserrefresh', 'browsersearch', 'browserstop', 'clear', 'convert', 'decimal', 'divide', 'execute', 'f21',
+        'f22', 'f23', 'f24', 'final', 'hanguel', 'hangul', 'hanja', 'insert', 'junja', 'kanji', 'launchapp1',
+        'launchapp2', 'launchmail', 'launchmediaselect', 'modechange', 'multiply', 'nexttrack', 'nonconvert',
+        'num0', 'num1', 'num2', 'num3', 'num4', 'num5', 'num6', 'num7', 'num8', 'num9', 'numlock', 'pause',
+        'playpause', 'prevtrack', 'print', 'printscreen', 'prntscrn', 'prtsc', 'prtscr', 'scrolllock', 'select',
+        'separator', 'sleep', 'stop', 'subtract', 'win', 'winleft', 'winright',
+    }),
+    "win32": frozenset({'\r', 'command', 'fn', 'option', 'optionleft', 'optionright', 'yen'}),
+}  # fmt: skip
+_EXTRA: dict[str, frozenset[str]] = {
+    "x11": _UPPERCASE | {'\b', '\\e'},  # '\\e' (backslash, e) is a literal typo in pyautogui's X11 table
+    "darwin": _UPPERCASE | {'\b', 'eisu'},
+    "win32": _UPPERCASE | {'\b', 'super', '\x7f'},
+}  # fmt: skip
+
+
+def _family(platform: str) -> str:
+    """pyautogui's choice of platform module: macOS, Windows, X11 for everything else."""
+    return platform if platform in ("darwin", "win32") else "x11"
+
+
+def valid_key_names(platform: str | None = None) -> frozenset[str]:
+    """The names ``pyautogui.isValidKey`` accepts on ``platform`` (a ``sys.platform`` value; default: this one)."""
+    family = _family(sys.platform if platform is None else platform)
+    return (frozenset(PYAUTOGUI_KEY_NAMES) - _UNMAPPED[family]) | _EXTRA[family]
+
+
+_VALID = valid_key_names()
+
+
+def is_valid_key(name: str) -> bool:
+    """Whether pyautogui presses ``name`` on this platform (pure: needs no display and no input library)."""
+    return name in _VALID
 
 
 def split_chord(keys: Iterable[str]) -> list[str]:
