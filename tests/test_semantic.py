@@ -91,7 +91,7 @@ async def test_goto_url_and_upload_file_key_sequences(app: TkApp, standin: Stand
     upload = await execute(standin, {"type": "upload_file", "path": str(target), "label": "Submit"}, dry_run=True)
     assert not upload.is_error, upload.content
     ops = [e["op"] for e in upload.structured_content["performed"]]
-    assert ops == ["click", "sleep", "hotkey", "write", "hotkey"]
+    assert ops == ["click", "hotkey", "sleep", "hotkey", "write", "hotkey"]
     assert inside(
         [upload.structured_content["performed"][0]["x"], upload.structured_content["performed"][0]["y"]],
         app.widget("submit"),
@@ -126,8 +126,16 @@ async def test_plan_proposes_semantic_actions_that_execute_on_the_live_screen(ap
         )
     )
     expected = [
-        {"type": "fill_input", "label": "Email", "value": "ada@example.org"},
-        {"type": "click_text", "text": "Submit", "occurrence": None, "button": "left", "clicks": 1},
+        {"type": "fill_input", "label": "Email", "value": "ada@example.org", "near": None, "monitor": None},
+        {
+            "type": "click_text",
+            "text": "Submit",
+            "occurrence": None,
+            "near": None,
+            "monitor": None,
+            "button": "left",
+            "clicks": 1,
+        },
     ]
     async with connect(standin) as client:
         for want in expected:
@@ -162,6 +170,9 @@ async def test_upload_file_through_a_real_file_dialog(display: Xvfb, standin: St
         # Tk's file dialog took the typed path and returned it to the application.
         state = app.wait_for(lambda s: s["events"]["uploaded"] is not None)
     assert state["events"]["uploaded"] == str(target)
+    checks = {c["name"]: c["ok"] for c in result.structured_content["checks"]}
+    assert checks == {"dialog opened": True, "path entered": True, "dialog closed": True, "file attached": True}
+    assert result.structured_content["effect"] == "changed"
 
 
 async def test_plan_offers_only_the_semantic_actions_the_policy_allows(app: TkApp, standin: StandIn) -> None:

@@ -320,11 +320,6 @@ def test_key_validation_loads_no_input_library(home: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/execute.py still asks the capturer for monitors and a before-screenshot first; "
-    "with no display that refuses a dry run before validation and policy run",
-)
 def test_dry_runs_and_policy_refusals_need_no_display(home: Path, tmp_path: Path) -> None:
     env = _without_auth(dict(os.environ), home)
     env.pop("DISPLAY", None)

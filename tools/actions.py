@@ -110,6 +110,15 @@ class ClickText(_Action):
     occurrence: int | None = Field(
         None, ge=1, le=100, description="Which match, in reading order, when the text appears several times."
     )
+    near: str | None = Field(
+        None,
+        max_length=500,
+        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
+        "the occurrence closest to it is chosen when the text appears several times.",
+    )
+    monitor: int | None = Field(
+        None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
+    )
     button: Literal["left", "right", "middle"] = "left"
     clicks: int = Field(1, ge=1, le=3)
 
@@ -123,11 +132,21 @@ class ClickElement(_Action):
 
 
 class FillInput(_Action):
-    """Find the input belonging to a visible label (right of it or below), replace its content with ``value``."""
+    """Find the input belonging to a visible label (right of it, below it, or the label shown inside the
+    field as its placeholder), replace its content with ``value``, then read the field back."""
 
     type: Literal["fill_input"] = "fill_input"
     label: str = Field(min_length=1, max_length=500, description="The label shown next to the field, e.g. 'Email'.")
     value: str = Field(max_length=10_000, description="The new content; empty clears the field.")
+    near: str | None = Field(
+        None,
+        max_length=500,
+        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
+        "the occurrence closest to it is chosen when the text appears several times.",
+    )
+    monitor: int | None = Field(
+        None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
+    )
 
 
 class GotoUrl(_Action):
@@ -138,12 +157,22 @@ class GotoUrl(_Action):
 
 
 class UploadFile(_Action):
-    """Upload a local file: open the upload control (click ``label`` if given), type the path into the
-    native file dialog, confirm."""
+    """Upload a local file: open the upload control (click ``label`` if given), wait for the native file
+    dialog, enter the path and read it back, confirm, wait for the dialog to close, and check that the
+    file's name now shows near the control."""
 
     type: Literal["upload_file"] = "upload_file"
     path: str = Field(min_length=1, max_length=4096, description="Absolute path of an existing local file.")
     label: str | None = Field(None, max_length=500, description="Text of the upload button to click first.")
+    near: str | None = Field(
+        None,
+        max_length=500,
+        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
+        "the occurrence closest to it is chosen when the text appears several times.",
+    )
+    monitor: int | None = Field(
+        None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
+    )
 
 
 SEMANTIC_ACTIONS = (ClickText, ClickElement, FillInput, GotoUrl, UploadFile)

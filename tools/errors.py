@@ -5,6 +5,8 @@
     ├── ActionRefused            the server's policy (or the person asked to confirm) refused it; ``rule`` names why
     ├── AuditUnavailable         the audit log cannot be written, so nothing may be sent
     ├── DesktopUnavailable       no display, capture failed, input could not be sent
+    ├── ActionFailed             input was sent, but a check saw that it did not have its effect;
+    │                            ``stage`` names the step where the action stopped
     └── ModelFailure             the model is down, slow, failing, or answered something unreadable
         │                        (``raw`` carries its answer then)
         └── ModelUnreachable     nothing answers at the model's address (describe_screen falls back to OCR)
@@ -38,6 +40,14 @@ class AuditUnavailable(ToolFailure):
 
 class DesktopUnavailable(ToolFailure):
     """The desktop could not be captured or driven."""
+
+
+class ActionFailed(ToolFailure):
+    """Input was sent but did not do what it was for; nothing after ``stage`` was sent."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 class ModelFailure(ToolFailure):

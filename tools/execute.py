@@ -12,35 +12,51 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import anyio
 from PIL import Image
 
+from engine.coords import Frame, image_to_screen
 from tools.actions import SEMANTIC_ACTIONS, Done, TypeText
 from tools.audit import fingerprint, new_id, screen_hash, summarize
-from tools.capture import Monitor
-from tools.errors import InvalidAction, ToolFailure
+from tools.capture import Capture, Monitor
+from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
 from tools.events import AnyAction, plan_events
 from tools.inputs import InputEvent
 from tools.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
-from tools.results import ExecuteResult
+from tools.results import Check, ExecuteResult
 from tools.runtime import Caller, Runtime
-from tools.semantic import resolve
+from tools.semantic import Stage, resolve
 from tools.settle import changed_box, wait_for_settle
 from tools.settle import fingerprint as screen_fingerprint
 
 log = logging.getLogger(__name__)
 
 
-async def _grab_all(runtime: Runtime) -> Image.Image:
-    return (await runtime.capturer.grab(None, 0)).image
+CARET_WIDTH = 3
+"""A change no wider than this is a blinking text caret, not an effect of the action."""
 
 
-def _to_screen(box: tuple[int, int, int, int], screen: Monitor) -> tuple[int, int, int, int]:
-    x1, y1, x2, y2 = box
-    return screen.x + x1, screen.y + y1, screen.x + x2 - 1, screen.y + y2 - 1
+async def _grab_all(runtime: Runtime) -> Capture:
+    return await runtime.capturer.grab(None, 0)
+
+
+def _to_screen(box: tuple[int, int, int, int], frame: Frame) -> tuple[int, int, int, int]:
+    """An image box (x2/y2 exclusive) as a screen box with inclusive corners."""
+    x1, y1 = image_to_screen(frame, box[0], box[1])
+    x2, y2 = image_to_screen(frame, box[2], box[3])
+    return x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)
+
+
+@dataclass
+class Prepared:
+    """A stage of an action with the validated input events it sends."""
+
+    stage: Stage
+    events: list[InputEvent]
 
 
 def _replay(runtime: Runtime, action_id: str, action: dict[str, Any], dry: bool) -> ExecuteResult | None:
@@ -123,30 +139,76 @@ async def confirmation_question(
     try:
         check_action(runtime.policy, action)
         monitors = await runtime.capturer.monitors()
-        events = await plan_all(runtime, action, monitors)
+        events = [e for p in await prepare(runtime, action, monitors) for e in p.events]
         check_events(runtime.policy, events)
     except ToolFailure:
         return None
     return _question(action, events, requester) if needs_confirmation(runtime.policy, action, events) else None
 
 
-async def plan_all(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[InputEvent]:
-    """Validated input events for ``action``; semantic actions are first resolved on the screen as it is now.
+async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[Prepared]:
+    """Validated stages of input events for ``action``; semantic actions are resolved on the screen as it is now.
 
     Each primitive a semantic action resolves to passes the same policy check as if it were asked for directly.
     """
-    primitives: list[AnyAction] = (
-        list(await resolve(runtime, action)) if isinstance(action, SEMANTIC_ACTIONS) else [action]  # type: ignore[list-item]
+    stages = (
+        await resolve(runtime, action)  # type: ignore[arg-type]
+        if isinstance(action, SEMANTIC_ACTIONS)
+        else [Stage(action.type, [action])]  # type: ignore[list-item]
     )
-    events: list[InputEvent] = []
     limit = runtime.settings.max_text_length
-    for primitive in primitives:
-        if primitive is not action:
-            check_action(runtime.policy, primitive)
-        events += await anyio.to_thread.run_sync(
-            partial(plan_events, primitive, monitors, runtime.driver.is_valid_key, max_text_length=limit)
-        )
-    return events
+    prepared = []
+    for stage in stages:
+        events: list[InputEvent] = []
+        for primitive in stage.actions:
+            if primitive is not action:
+                check_action(runtime.policy, primitive)
+            events += await anyio.to_thread.run_sync(
+                partial(plan_events, primitive, monitors, runtime.driver.is_valid_key, max_text_length=limit)
+            )
+        prepared.append(Prepared(stage, events))
+    return prepared
+
+
+async def plan_all(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[InputEvent]:
+    """Every validated input event of ``action``, all stages together."""
+    return [event for stage in await prepare(runtime, action, monitors) for event in stage.events]
+
+
+async def _perform(runtime: Runtime, action: AnyAction, stages: list[Prepared], sent: list[InputEvent]) -> list[Check]:
+    """Send each stage's events, then run its check; stop at the first check that saw no effect."""
+    checks: list[Check] = []
+    for prepared in stages:
+        if prepared.events:
+            await anyio.to_thread.run_sync(runtime.driver.send, prepared.events)
+            sent += prepared.events
+        if prepared.stage.check is None:
+            continue
+        check = await prepared.stage.check()
+        checks.append(check)
+        if check.ok is False:
+            done = ", ".join(c.name for c in checks[:-1] if c.ok) or "nothing verified"
+            raise ActionFailed(
+                prepared.stage.name,
+                f"{action.type} failed at stage '{prepared.stage.name}': {check.detail}. "
+                f"Before it: {done}. Nothing after this stage was sent.",
+            )
+    return checks
+
+
+def _effect(box: tuple[int, int, int, int] | None, checks: list[Check]) -> tuple[str, str | None]:
+    if any(check.ok is None for check in checks):
+        unsure = "; ".join(f"{c.name}: {c.detail}" for c in checks if c.ok is None)
+        return "unverified", f"could not verify: {unsure}"
+    if box is None:
+        if checks:
+            return "no_change", "the screen did not change, but every check passed (it already was as asked)"
+        return "no_change", "the screen did not change: the action may have had no effect"
+    return "changed", None
+
+
+async def _grab_image(runtime: Runtime) -> Image.Image:
+    return (await _grab_all(runtime)).image
 
 
 async def _audit(runtime: Runtime, method: str, *args: Any, **kwargs: Any) -> None:
@@ -182,22 +244,31 @@ async def execute_action(
         intent = {"dry_run": dry, "requester": caller.requester, "action_id": action_id}
         try:
             check_action(runtime.policy, action)
-            monitors = await runtime.capturer.monitors()
-            events = await plan_all(runtime, action, monitors)
+            no_display: DesktopUnavailable | None = None
+            try:
+                monitors = await runtime.capturer.monitors()
+            except DesktopUnavailable as exc:
+                # Validation and the policy need no display: a dry run still gets them, and a point is refused.
+                monitors, no_display = [], exc
+            stages = await prepare(runtime, action, monitors)
+            events = [event for stage in stages for event in stage.events]
             check_events(runtime.policy, events)
+            if no_display is not None and not dry:
+                raise no_display
             if not dry:
                 await _confirm(runtime, action, events, caller)
                 if runtime.limiter is not None and events:
                     runtime.limiter.take()
-            before = await _grab_all(runtime)
+            before = None if no_display is not None else await _grab_all(runtime)
         except ToolFailure as exc:  # nothing was sent: recorded as refused
             log.info("refused %s: %s", action.type, str(exc).splitlines()[0])
             await _audit(runtime, "intent", record_id, recorded, screen=None, **intent)
             await _audit(runtime, "outcome", record_id, "refused", [], error=str(exc))
             raise
         performed = [event.to_dict() for event in events]
-        shot = await _screenshot(runtime, record_id, "before", before)
-        await _audit(runtime, "intent", record_id, recorded, screen=screen_hash(before), screenshot=shot, **intent)
+        shot = None if before is None else await _screenshot(runtime, record_id, "before", before.image)
+        digest = None if before is None else await anyio.to_thread.run_sync(screen_hash, before.image)
+        await _audit(runtime, "intent", record_id, recorded, screen=digest, screenshot=shot, **intent)
         log.info("%s %s [%s]: %s", "dry-run" if dry else "executing", action.type, record_id, performed)
         answer = action.answer if isinstance(action, Done) else None
         result = ExecuteResult(
@@ -209,35 +280,47 @@ async def execute_action(
             answer=answer,
             duration_ms=0.0,
             audit_id=record_id,
+            note="dry run: nothing was sent" if dry else None if events else "this action sends no input",
         )
+        sent: list[InputEvent] = []
         try:
             if not dry and events:
+                assert before is not None  # a real action with no display was refused above
                 await caller.progress(0, 2, f"sending {action.type}")
-                await anyio.to_thread.run_sync(lambda: runtime.driver.send(events))
+                checks = await _perform(runtime, action, stages, sent)
                 await caller.progress(1, 2, "waiting for the screen to settle")
                 settled = await wait_for_settle(
-                    lambda: _grab_all(runtime),
+                    lambda: _grab_image(runtime),
                     timeout=runtime.settings.settle_timeout,
                     interval=runtime.settings.settle_interval,
                 )
-                box = changed_box(screen_fingerprint(before), settled.image)
+                box = await anyio.to_thread.run_sync(changed_box, screen_fingerprint(before.image), settled.image)
+                if box is not None and box[2] - box[0] <= CARET_WIDTH:
+                    box = None
+                effect, note = _effect(box, checks)
+                if all(event.op == "sleep" for event in events):
+                    effect, note = "unverified", "a wait sends no input"
                 result = result.model_copy(
                     update={
                         "screen_changed": box is not None,
-                        "changed_region": None if box is None else _to_screen(box, monitors[0]),
+                        "changed_region": None if box is None else _to_screen(box, before.frame),
                         "settled": settled.settled,
+                        "effect": effect,
+                        "checks": checks,
+                        "note": note,
                     }
                 )
                 after = await _grab_all(runtime) if runtime.audit is not None and runtime.audit.screenshots else None
-                shot = None if after is None else await _screenshot(runtime, record_id, "after", after)
+                shot = None if after is None else await _screenshot(runtime, record_id, "after", after.image)
             else:
                 shot = None
         except BaseException as exc:
             error = str(exc) if isinstance(exc, ToolFailure) else f"{exc.__class__.__name__}: {exc}"
             if not isinstance(exc, Exception):
                 error = "cancelled while sending; the input may have been performed"
+            done = [event.to_dict() for event in sent] if isinstance(exc, ActionFailed) else performed
             with anyio.CancelScope(shield=True):
-                await _audit(runtime, "outcome", record_id, "failed", performed, error=error)
+                await _audit(runtime, "outcome", record_id, "failed", done, error=error)
             raise
         result = result.model_copy(update={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
         await _audit(

@@ -75,12 +75,30 @@ class PlanResult(BaseModel):
     timings_ms: dict[str, float]
 
 
+class Check(BaseModel):
+    """One thing a semantic action verified after acting, e.g. that the typed value shows in the field."""
+
+    name: str = Field(description="What was checked, e.g. 'value in field', 'dialog opened', 'file attached'.")
+    ok: bool | None = Field(description="True: verified; False: it did not happen; None: could not be verified.")
+    detail: str = Field(description="What was seen.")
+
+
 class ExecuteResult(BaseModel):
     """``execute_action``'s structured result."""
 
     status: Literal["executed", "dry_run"]
     action_type: str
     performed: list[dict[str, Any]] = Field(description="The primitive input events sent (or, in a dry run, not sent).")
+    effect: Literal["changed", "no_change", "unverified"] = Field(
+        "unverified",
+        description="What the action did to the screen: changed (the screen changed, and every check passed), "
+        "no_change (nothing on screen changed: the action may have had no effect), unverified (nothing was sent, "
+        "or a check could not tell).",
+    )
+    checks: list[Check] = Field(
+        default_factory=list, description="What a semantic action verified after acting (a failed check is an error)."
+    )
+    note: str | None = Field(None, description="Anything the caller should know about the effect.")
     screen_changed: bool
     changed_region: tuple[int, int, int, int] | None = Field(
         None, description="Screen box [x1, y1, x2, y2] of what changed, when something did."

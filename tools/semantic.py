@@ -1,29 +1,39 @@
-"""Semantic actions, resolved against the screen as it is now into primitive actions.
+"""Semantic actions, resolved against the screen as it is now into stages of primitive actions.
 
-``click_text`` and ``fill_input`` read the screen with OCR (the vision model grounds the target when
-OCR cannot find it), ``click_element`` checks that the screen still looks like the snapshot the id
-came from, ``goto_url`` and ``upload_file`` are fixed key sequences. Nothing is clicked on a guess:
-absent, ambiguous or stale targets are errors that say what to do instead.
+``click_text`` and ``fill_input`` read every monitor (or the one named) with OCR, the vision model
+grounding the target when OCR cannot find it; ``click_element`` checks that the screen still looks
+like the snapshot the id came from; ``goto_url`` is a fixed key sequence; ``upload_file`` drives a
+native file dialog. Nothing is clicked on a guess: absent, ambiguous or stale targets are errors
+that say what to do instead.
+
+An action becomes :class:`Stage` s: the primitives to send, then a check of what they did. The
+primitives of every stage are known (and policy-checked) before anything is sent; the checks run
+between stages, and a failed check stops the action there, naming the stage, with nothing more sent.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import anyio
 
-from engine.coords import grid_to_screen, image_to_screen
+from engine.coords import grid_to_screen, image_to_screen, screen_to_image
 from engine.ocr import TextBox
 from engine.textfind import TextMatch
+from tools import verify
 from tools.actions import Click, ClickElement, ClickText, FillInput, GotoUrl, Key, TypeText, UploadFile, Wait
 from tools.capture import Capture, Region
-from tools.errors import DesktopUnavailable, InvalidAction
-from tools.fields import find_field
-from tools.locate import find_text
+from tools.errors import InvalidAction
+from tools.fields import Field, find_field
+from tools.locate import candidates, find_text
 from tools.model_calls import ask_model
+from tools.results import Check
 from tools.runtime import Runtime
+from tools.screen_text import screen_lines
 from tools.settle import changed_box, fingerprint
 
 Primitive = Click | Key | TypeText | Wait
@@ -32,29 +42,29 @@ STALE_SHARE = 0.3
 """Share of a snapshot's area that may change before its element ids are no longer trusted."""
 
 
-async def screen_lines(runtime: Runtime, capture: Capture) -> list[TextBox]:
-    """The text on ``capture`` (cached/incremental OCR), boxes and character positions in screen pixels."""
-    if runtime.ocr is None:
-        raise DesktopUnavailable("reading text on screen needs OCR, which is off or not installed")
-    frame = capture.frame
-    text = await runtime.ocr.aread(capture.image, (frame.x, frame.y, frame.width, frame.height))
-    lines = []
-    for line in text.lines:
-        x1, y1 = image_to_screen(frame, line.box[0], line.box[1])
-        x2, y2 = image_to_screen(frame, line.box[2], line.box[3])
-        chars = tuple(image_to_screen(frame, x, line.box[1])[0] for x in line.chars)
-        lines.append(TextBox(line.text, (x1, y1, x2, y2), line.confidence, chars))
-    return lines
+@dataclass
+class Stage:
+    """One step of an action: primitives to send, then (optionally) a check of their effect."""
+
+    name: str
+    actions: list[Primitive]
+    check: Callable[[], Awaitable[Check]] | None = None
 
 
-async def locate_text(runtime: Runtime, capture: Capture, text: str, occurrence: int | None) -> TextMatch:
-    """Where ``text`` is: OCR first; when OCR does not see it, the vision model's point grounding."""
+def _find(lines: list[TextBox], text: str, occurrence: int | None, near: str | None) -> TextMatch:
+    return find_text(lines, text, occurrence, near=near) if near else find_text(lines, text, occurrence)
+
+
+async def locate_text(
+    runtime: Runtime, capture: Capture, text: str, occurrence: int | None, near: str | None = None
+) -> TextMatch:
+    """Where ``text`` is: OCR first; when OCR does not see it at all, the vision model's point grounding."""
     lines = await screen_lines(runtime, capture) if runtime.ocr is not None else []
     try:
-        return find_text(lines, text, occurrence)
+        return _find(lines, text, occurrence, near)
     except InvalidAction as exc:
-        absent = "not visible" in str(exc)
-        if not absent or runtime.engine is None or occurrence is not None:
+        absent = "not visible" in str(exc) and text.lower() in str(exc).lower()
+        if not absent or runtime.engine is None or occurrence is not None or near is not None:
             raise
         points = await ask_model(runtime.engine.locate(capture.image, text))
         gx1, gy1, gx2, gy2 = points[0].box
@@ -76,7 +86,7 @@ def _check_url(url: str) -> str:
     return parsed.geturl()
 
 
-async def _click_element(runtime: Runtime, action: ClickElement) -> list[Primitive]:
+async def _click_element(runtime: Runtime, action: ClickElement) -> list[Stage]:
     snapshot = runtime.snapshots.get(action.snapshot_id)
     if snapshot is None:
         raise InvalidAction(f"snapshot {action.snapshot_id!r} is unknown or too old; call describe_screen again")
@@ -93,9 +103,10 @@ async def _click_element(runtime: Runtime, action: ClickElement) -> list[Primiti
             x1, y1, x2, y2 = diff
             share = (x2 - x1) * (y2 - y1) / (current.width * current.height)
             bx1, by1, bx2, by2 = (int(v) for v in element["bbox"])  # type: ignore[attr-defined]
-            ex1, ey1 = bx1 - frame.x - 4, by1 - frame.y - 4
-            ex2, ey2 = bx2 - frame.x + 4, by2 - frame.y + 4
-            overlaps = changed_box(snapshot.fingerprint.crop((ex1, ey1, ex2, ey2)), current.crop((ex1, ey1, ex2, ey2)))
+            ix1, iy1 = screen_to_image(frame, bx1, by1)
+            ix2, iy2 = screen_to_image(frame, bx2, by2)
+            area = (ix1 - 4, iy1 - 4, ix2 + 4, iy2 + 4)
+            overlaps = changed_box(snapshot.fingerprint.crop(area), current.crop(area))
             if share > STALE_SHARE or overlaps is not None:
                 raise InvalidAction(
                     f"the screen changed since snapshot {action.snapshot_id} "
@@ -103,37 +114,114 @@ async def _click_element(runtime: Runtime, action: ClickElement) -> list[Primiti
                     "call describe_screen again for fresh element ids"
                 )
     x, y = (int(v) for v in element["center"])  # type: ignore[attr-defined]
-    return [Click(x=x, y=y)]
+    return [Stage("click", [Click(x=x, y=y)])]
 
 
-async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | None = None) -> list[Primitive]:
-    """The primitive actions that perform ``action`` on the screen as it is now."""
+def _field_on_screen(capture: Capture, label: TextMatch) -> Field | None:
+    frame = capture.frame
+    x1, y1 = screen_to_image(frame, label.box[0], label.box[1])
+    x2, y2 = screen_to_image(frame, label.box[2], label.box[3])
+    found = find_field(capture.image, (x1, y1, x2, y2))
+    if found is None:
+        return None
+    bx1, by1 = image_to_screen(frame, found.box[0], found.box[1])
+    bx2, by2 = image_to_screen(frame, found.box[2], found.box[3])
+    cx, cy = image_to_screen(frame, *found.click)
+    return Field((bx1, by1, bx2, by2), (cx, cy), found.relation, found.style, found.distance)
+
+
+def _nearby(lines: list[TextBox], box: tuple[int, int, int, int], reach: int = 300) -> str:
+    x1, y1, x2, y2 = box
+    close = [
+        line
+        for line in lines
+        if line.box[0] < x2 + reach and line.box[2] > x1 - reach and line.box[1] < y2 + reach // 2
+        and line.box[3] > y1 - reach // 2 and line.box != box
+    ]
+    return ", ".join(f"{line.text!r} at {list(line.box)}" for line in close[:8]) or "no other text"
+
+
+async def _fill_input(runtime: Runtime, capture: Capture, action: FillInput) -> list[Stage]:
+    lines = await screen_lines(runtime, capture)
+    labels = [_find(lines, action.label, None, action.near)] if action.near else candidates(lines, action.label)
+    if not labels:
+        _find(lines, action.label, None, None)  # raises "not visible" with the near matches
+    found: dict[tuple[int, int, int, int], tuple[TextMatch, Field]] = {}
+    for label in labels:
+        field = _field_on_screen(capture, label)
+        if field is not None:
+            found.setdefault(field.box, (label, field))
+    if not found:
+        where = "; ".join(f"{m.text!r} at {list(m.box)} (near it: {_nearby(lines, m.box)})" for m in labels[:3])
+        raise InvalidAction(
+            f"found the label {action.label!r} but no input field to its right, below it or around it: {where}. "
+            "Click the field and use `type`, or describe_screen to see what is there."
+        )
+    if len(found) > 1:
+        where = "; ".join(f"{m.text!r} at {list(m.box)} with a field at {list(f.box)}" for m, f in found.values())
+        raise InvalidAction(
+            f"the label {action.label!r} has a field beside it in {len(found)} places ({where}); "
+            "pass `near` (other text next to the one you mean) to choose"
+        )
+    label, field = next(iter(found.values()))
+    fill: list[Primitive] = [TypeText(text=action.value)] if action.value else [Key(keys=["delete"])]
+    x, y = field.click
+    return [
+        Stage(
+            "fill",
+            [Click(x=x, y=y), Key(keys=["ctrl", "a"]), *fill],
+            lambda: verify.value_in_field(runtime, capture.frame, field.box, action.value),
+        )
+    ]
+
+
+async def _upload(runtime: Runtime, capture: Capture, action: UploadFile) -> list[Stage]:
+    exists = await anyio.to_thread.run_sync(os.path.isfile, action.path)
+    if not os.path.isabs(action.path) or not exists:
+        raise InvalidAction(f"upload_file needs an absolute path to an existing file, got {action.path!r}")
+    dialog = verify.Dialog(capture, await verify.focused())
+    stages: list[Stage] = []
+    control = None
+    if action.label:
+        control = await locate_text(runtime, capture, action.label, None, action.near)
+        x, y = control.center
+        stages.append(Stage("open dialog", [Click(x=x, y=y)], lambda: verify.dialog_opened(runtime, dialog)))
+    else:
+        dialog.window = dialog.before_window
+    # GTK and Qt choosers open a location field on ctrl+L; Tk's has its file name field focused already.
+    # Selecting all first replaces whatever a chooser pre-filled.
+    stages += [
+        Stage(
+            "enter path",
+            [Key(keys=["ctrl", "l"]), Wait(seconds=0.3), Key(keys=["ctrl", "a"]), TypeText(text=action.path)],
+            lambda: verify.path_entered(runtime, dialog, action.path),
+        ),
+        Stage("confirm", [Key(keys=["enter"])], lambda: verify.dialog_closed(runtime, dialog)),
+        Stage(
+            "file attached",
+            [],
+            lambda: verify.file_shown(runtime, capture.frame, os.path.basename(action.path), control),
+        ),
+    ]
+    return stages
+
+
+async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | None = None) -> list[Stage]:
+    """The stages that perform ``action`` on the screen as it is now."""
     match action:
         case ClickElement():
             return await _click_element(runtime, action)
         case GotoUrl():
-            return [Key(keys=["ctrl", "l"]), TypeText(text=_check_url(action.url)), Key(keys=["enter"])]
-    capture = capture or await runtime.capturer.grab(None, runtime.settings.default_monitor)
+            url = _check_url(action.url)
+            return [Stage("navigate", [Key(keys=["ctrl", "l"]), TypeText(text=url), Key(keys=["enter"])])]
+    monitor = 0 if action.monitor is None else action.monitor
+    capture = capture or await runtime.capturer.grab(None, monitor)
     match action:
         case ClickText():
-            x, y = (await locate_text(runtime, capture, action.text, action.occurrence)).center
-            return [Click(x=x, y=y, button=action.button, clicks=action.clicks)]
+            x, y = (await locate_text(runtime, capture, action.text, action.occurrence, action.near)).center
+            return [Stage("click", [Click(x=x, y=y, button=action.button, clicks=action.clicks)])]
         case FillInput():
-            label = await locate_text(runtime, capture, action.label, None)
-            point = find_field(capture.image, capture.frame, label.box)
-            if point is None:
-                raise InvalidAction(f"found the label {action.label!r} but no input field to its right or below it")
-            clear = [Key(keys=["ctrl", "a"])]
-            fill = [TypeText(text=action.value)] if action.value else [Key(keys=["delete"])]
-            return [Click(x=point[0], y=point[1]), *clear, *fill]
+            return await _fill_input(runtime, capture, action)
         case UploadFile():
-            exists = await anyio.to_thread.run_sync(os.path.isfile, action.path)
-            if not os.path.isabs(action.path) or not exists:
-                raise InvalidAction(f"upload_file needs an absolute path to an existing file, got {action.path!r}")
-            opener: list[Primitive] = []
-            if action.label:
-                x, y = (await locate_text(runtime, capture, action.label, None)).center
-                opener = [Click(x=x, y=y), Wait(seconds=1.0)]
-            # GTK, Qt and Windows file dialogs all take a typed path after ctrl+L and confirm on Enter.
-            return [*opener, Key(keys=["ctrl", "l"]), TypeText(text=action.path), Key(keys=["enter"])]
+            return await _upload(runtime, capture, action)
     raise InvalidAction(f"unsupported action {action.type!r}")  # pragma: no cover - union is closed

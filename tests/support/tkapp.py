@@ -67,6 +67,7 @@ class FormApp:
         self.cancel = tk.Button(buttons, text="Cancel", font=FONT, width=8, command=self._on_cancel)
         self.status = tk.Label(form, text="Ready", font=FONT, anchor="w")
         self.attach = tk.Button(buttons, text="Attach file", font=FONT, command=self._on_attach) if upload else None
+        self.attached = tk.Label(buttons, text="No file", font=FONT) if upload else None
 
         self.name_label.grid(row=0, column=0, sticky="w", pady=6)
         self.name_entry.grid(row=0, column=1, sticky="we", pady=6)
@@ -78,8 +79,9 @@ class FormApp:
         buttons.grid(row=4, column=1, sticky="w", pady=10)
         self.submit.pack(side="left", padx=(0, 16))
         self.cancel.pack(side="left")
-        if self.attach is not None:
+        if self.attach is not None and self.attached is not None:
             self.attach.pack(side="left", padx=(16, 0))
+            self.attached.pack(side="left", padx=(8, 0))
         self.status.grid(row=5, column=0, columnspan=2, sticky="we", pady=6)
         form.columnconfigure(1, weight=1)
 
@@ -128,6 +130,8 @@ class FormApp:
 
         chosen = filedialog.askopenfilename(parent=self.root, title="Attach a file", initialdir=str(Path.home()))
         self.events["uploaded"] = chosen or ""
+        if self.attached is not None:  # as real apps do: the chosen file's name beside the button
+            self.attached.configure(text=Path(chosen).name if chosen else "No file")
         self._changed()
 
     def _on_ctrl_a(self, event: tk.Event) -> str:

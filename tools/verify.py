@@ -1,0 +1,189 @@
+"""Checks that a semantic action's stage did what it was for, by looking at the screen again.
+
+Each check is bounded in time and returns a :class:`~tools.results.Check`: ``ok`` True when it saw
+the effect, False when it saw that the effect did not happen, None when it could not tell. The
+caller stops the action at the first False.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import anyio
+
+from engine.coords import Frame, screen_to_image
+from engine.ocr import TextBox
+from engine.textfind import normalize, similarity, squash
+from tools.capture import Capture, Region
+from tools.results import Check
+from tools.runtime import Runtime
+from tools.screen_text import screen_lines
+from tools.settle import changed_box, fingerprint, wait_for_settle
+from tools.windows import Window, focused_window
+
+DIALOG_TIMEOUT = 8.0
+"""How long a file dialog may take to open, or to close after its path is confirmed."""
+POLL = 0.1
+MIN_DIALOG = (200, 120)
+"""Without X to ask, a dialog is a change at least this large (screen pixels)."""
+_MASKS = set("•●*·∙")
+
+
+@dataclass
+class Dialog:
+    """What an upload knows about its file dialog: the screen and focus before, the dialog once seen."""
+
+    before: Capture
+    before_window: Window | None
+    window: Window | None = None
+    box: tuple[int, int, int, int] | None = None
+    shot: Capture | None = None
+
+
+async def focused() -> Window | None:
+    """The focused top-level window (``None`` where X cannot say)."""
+    return await focused_window()
+
+
+async def _settled(runtime: Runtime, frame: Frame, timeout: float = 2.0) -> Capture:
+    region = Region(frame.x, frame.y, frame.width, frame.height)
+    last: list[Capture] = []
+
+    async def grab() -> object:
+        capture = await runtime.capturer.grab(region, frame.monitor)
+        last[:] = [capture]
+        return capture.image
+
+    await wait_for_settle(grab, timeout=timeout, interval=0.1)  # type: ignore[arg-type]
+    return last[0]
+
+
+def _inside(line: TextBox, box: tuple[int, int, int, int], slack: int = 4) -> bool:
+    x1, y1, x2, y2 = line.box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    return box[0] - slack <= cx <= box[2] + slack and box[1] - slack <= cy <= box[3] + slack
+
+
+def _reads_as(read: str, wanted: str) -> bool:
+    """Whether OCR's ``read`` shows ``wanted`` (OCR may slip a character or drop spaces)."""
+    a, b = squash(read), squash(wanted)
+    if not b:
+        return not a
+    return a == b or similarity(read, wanted) >= 0.85 or (len(b) >= 12 and b in a)
+
+
+async def value_in_field(runtime: Runtime, frame: Frame, field: tuple[int, int, int, int], value: str) -> Check:
+    """Read the field back: does it show ``value``?"""
+    capture = await _settled(runtime, frame)
+    lines = sorted((line for line in await screen_lines(runtime, capture) if _inside(line, field)),
+                   key=lambda line: (line.box[1] // 12, line.box[0]))
+    read = " ".join(line.text for line in lines)
+    name = "value in field"
+    if not value:
+        if not read:
+            return Check(name=name, ok=True, detail="the field is empty")
+        return Check(name=name, ok=None, detail=f"the field shows {read!r} (a placeholder?)")
+    if read and set(read.replace(" ", "")) <= _MASKS:
+        return Check(name=name, ok=None, detail="the field masks its content (a password field)")
+    if _reads_as(read, value):
+        return Check(name=name, ok=True, detail=f"the field at {list(field)} shows {read!r}")
+    shown = repr(read) if read else "nothing"
+    return Check(name=name, ok=False, detail=f"the field at {list(field)} shows {shown}, not {value!r}")
+
+
+async def dialog_opened(runtime: Runtime, dialog: Dialog) -> Check:
+    """Wait, bounded, for a new window to take the keyboard (or, without X, for a dialog-sized change)."""
+    frame = dialog.before.frame
+    before = fingerprint(dialog.before.image)
+    started = time.perf_counter()
+    while time.perf_counter() - started < DIALOG_TIMEOUT:
+        await anyio.sleep(POLL)
+        window = await focused()
+        if window is not None and (dialog.before_window is None or window.id != dialog.before_window.id):
+            dialog.window, dialog.box = window, window.box
+            break
+        if window is None:
+            now = await runtime.capturer.grab(Region(frame.x, frame.y, frame.width, frame.height), frame.monitor)
+            box = changed_box(before, fingerprint(now.image))
+            if box is not None and box[2] - box[0] >= MIN_DIALOG[0] and box[3] - box[1] >= MIN_DIALOG[1]:
+                dialog.box = (box[0] + frame.x, box[1] + frame.y, box[2] + frame.x, box[3] + frame.y)
+                break
+    else:
+        return Check(name="dialog opened", ok=False, detail=f"no file dialog appeared within {DIALOG_TIMEOUT:g} s")
+    dialog.shot = await _settled(runtime, frame)
+    title = f" {dialog.window.title!r}" if dialog.window is not None and dialog.window.title else ""
+    return Check(name="dialog opened", ok=True, detail=f"dialog{title} at {list(dialog.box or ())}")
+
+
+async def path_entered(runtime: Runtime, dialog: Dialog, path: str) -> Check:
+    """Read the dialog back: does a field show exactly ``path`` (nothing autocompleted onto it)?"""
+    frame = dialog.before.frame
+    capture = await _settled(runtime, frame, timeout=1.5)
+    lines = await screen_lines(runtime, capture)
+    if dialog.box is not None:
+        lines = [line for line in lines if _inside(line, dialog.box, slack=0)]
+    name = "path entered"
+    for line in lines:
+        if _reads_as(line.text, path) or squash(line.text).endswith(squash(path)):
+            return Check(name=name, ok=True, detail=f"the dialog shows {line.text!r}")
+    base = path.rsplit("/", 1)[-1]
+    shown = [line.text for line in lines if squash(base)[:6] in squash(line.text)] or [line.text for line in lines[:6]]
+    return Check(
+        name=name,
+        ok=False,
+        detail=f"the dialog does not show the path {path!r} (it shows {shown}); nothing was confirmed. "
+        "The dialog is still open: press Escape to close it",
+    )
+
+
+async def dialog_closed(runtime: Runtime, dialog: Dialog) -> Check:
+    """Wait, bounded, for the dialog to go away after its path was confirmed."""
+    frame = dialog.before.frame
+    started = time.perf_counter()
+    name = "dialog closed"
+    while time.perf_counter() - started < DIALOG_TIMEOUT:
+        await anyio.sleep(POLL)
+        if dialog.window is not None:
+            window = await focused()
+            if window is None or window.id != dialog.window.id:
+                return Check(name=name, ok=True, detail="the file dialog closed")
+            continue
+        if dialog.box is None or dialog.shot is None:
+            return Check(name=name, ok=None, detail="no dialog was seen to wait for")
+        now = await runtime.capturer.grab(Region(frame.x, frame.y, frame.width, frame.height), frame.monitor)
+        x1, y1 = screen_to_image(frame, dialog.box[0], dialog.box[1])
+        x2, y2 = screen_to_image(frame, dialog.box[2], dialog.box[3])
+        then = fingerprint(dialog.shot.image.crop((x1, y1, x2, y2)))
+        box = changed_box(then, fingerprint(now.image.crop((x1, y1, x2, y2))))
+        if box is not None and (box[2] - box[0]) * (box[3] - box[1]) >= 0.5 * (x2 - x1) * (y2 - y1):
+            return Check(name=name, ok=True, detail="the file dialog closed")
+    return Check(
+        name=name,
+        ok=False,
+        detail=f"the file dialog was still open {DIALOG_TIMEOUT:g} s after confirming (it may show an error, "
+        "e.g. the file no longer exists); press Escape to close it",
+    )
+
+
+async def file_shown(runtime: Runtime, frame: Frame, name: str, control: object | None) -> Check:
+    """Does the file's name now show on screen, near the control that opened the dialog?"""
+    capture = await _settled(runtime, frame)
+    lines = await screen_lines(runtime, capture)
+    box = getattr(control, "box", None)
+    if box is not None:
+        x1, y1, x2, y2 = box
+        lines = [line for line in lines if line.box[0] < x2 + 700 and line.box[2] > x1 - 300
+                 and line.box[1] < y2 + 200 and line.box[3] > y1 - 200]
+    wanted = squash(name)
+    for line in lines:
+        text = squash(line.text)
+        if wanted in text or similarity(line.text, name) >= 0.85 or (len(text) >= 6 and text in wanted
+                                                                      and normalize(line.text).endswith("...")):
+            return Check(name="file attached", ok=True, detail=f"{line.text!r} shows at {list(line.box)}")
+    where = " near the upload control" if box is not None else ""
+    return Check(
+        name="file attached",
+        ok=False,
+        detail=f"the dialog closed but {name!r} does not show{where}; the application may not have taken the file",
+    )
