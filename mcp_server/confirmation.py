@@ -5,6 +5,11 @@ later the SDK turns ``Elicit`` into an ``InputRequiredResult`` round trip (the c
 client asks the person, and retries with the answer); on older protocols the resolver asks over
 the back-channel itself, bounded by ``policy.confirm_timeout``. The tool body then gets a
 :data:`tools.runtime.Confirm` that hands back the settled answer, so ``tools/`` stays free of MCP.
+
+An approval is bound to the question it answered. The question lists every input event the action
+would send; the body prepares the action again under the desktop lock and asks with the question
+built from what would run now. When the two differ (the screen moved in between, so a semantic
+action resolved elsewhere), the approval does not count and nothing is done.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import Elicit
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from tools.errors import ToolFailure
 from tools.policy import refuse
 from tools.registry import ToolSpec
 from tools.runtime import Confirm, Runtime
@@ -44,6 +50,23 @@ class Decision:
     needed: bool
     approved: bool | None = None
     timed_out: float | None = None
+    failed: bool = False
+    """Preparing the question crashed: nobody can be asked, so the action is refused."""
+
+
+class AskedQuestions:
+    """The question each in-flight call's resolver asked, by request id, so the body can bind the answer to it."""
+
+    def __init__(self) -> None:
+        self._asked: dict[str, str] = {}
+
+    def remember(self, request_id: str, question: str) -> None:
+        """Record the question asked for ``request_id``."""
+        self._asked[request_id] = question
+
+    def take(self, request_id: str) -> str | None:
+        """The question asked for ``request_id`` (forgotten afterwards)."""
+        return self._asked.pop(request_id, None)
 
 
 def can_elicit(ctx: Context) -> bool:
@@ -58,6 +81,7 @@ def question_resolver(
     runtime_of: Callable[[], Runtime | None],
     requester: Callable[[Context], str | None],
     plain: Callable[[dict[str, Any]], dict[str, Any]],
+    asked: AskedQuestions,
 ) -> Callable[..., Any]:
     """The SDK resolver for ``spec``: takes the tool's arguments by name, returns ``Elicit`` or a :class:`Decision`."""
 
@@ -68,11 +92,15 @@ def question_resolver(
         try:
             params = spec.params.model_validate(plain(arguments))
             question = await spec.question(runtime, params, requester(ctx))
-        except Exception:  # the tool body validates again and reports the problem itself
+        except (ValidationError, ToolFailure):  # the tool body validates again and reports the problem itself
             log.debug("no confirmation question for %s", spec.name, exc_info=True)
             return Decision(needed=False)
+        except Exception:
+            log.exception("preparing the confirmation question for %s crashed", spec.name)
+            return Decision(needed=True, failed=True)
         if question is None:
             return Decision(needed=False)
+        asked.remember(ctx.request_id, question)
         if not can_elicit(ctx):
             return Decision(needed=True)
         if ctx.protocol_version is not None and is_version_at_least(ctx.protocol_version, ROUND_TRIP_VERSION):
@@ -96,19 +124,32 @@ def question_resolver(
     return resolver
 
 
-def confirm_from(outcome: Any) -> Confirm:
-    """The tool body's :data:`Confirm`, answering with what the resolver settled (``None``: nobody can answer)."""
+def confirm_from(outcome: Any, approved_question: str | None) -> Confirm:
+    """The tool body's :data:`Confirm`, answering with what the resolver settled (``None``: nobody can answer).
+
+    An approval counts only for ``approved_question``, the question the person was shown.
+    """
 
     async def confirm(question: str) -> bool | None:
         data = getattr(outcome, "data", None)
         if getattr(outcome, "action", None) in ("decline", "cancel"):
             return False
-        if isinstance(data, Approval):
-            return data.approve
         if isinstance(data, Decision):
+            if data.failed:
+                raise refuse("confirm", "the confirmation question could not be prepared (see the server log)")
             if data.timed_out is not None:
                 raise refuse("confirm", f"nobody confirmed it within {data.timed_out:g} s")
-            return data.approved
-        return None
+            approved = data.approved
+        elif isinstance(data, Approval):
+            approved = data.approve
+        else:
+            return None
+        if approved and question != approved_question:
+            raise refuse(
+                "confirm",
+                "what would run now differs from what the person approved (the screen changed since the question "
+                "was asked); nothing was done. Call execute_action again to ask about what would run now",
+            )
+        return approved
 
     return confirm

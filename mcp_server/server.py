@@ -25,7 +25,7 @@ from pydantic import ConfigDict, ValidationError
 from engine.imaging import thumbnail_for_client
 from mcp_server import __version__
 from mcp_server.config import Settings
-from mcp_server.confirmation import Approval, confirm_from, question_resolver
+from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, question_resolver
 from mcp_server.resources import SharedRuntime
 from tools.errors import ToolFailure
 from tools.registry import TOOLS, Outcome, ToolSpec
@@ -136,9 +136,10 @@ def _bind(spec: ToolSpec, shared: SharedRuntime) -> Callable[..., Any]:
         for name, field in spec.params.model_fields.items()
     ]
     parameters.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    asked = AskedQuestions()
     if spec.question is not None:
         # Filled by the SDK before the body runs (an elicitation round trip when a person must confirm).
-        resolver = question_resolver(spec, lambda: shared.runtime, requester, _plain)
+        resolver = question_resolver(spec, lambda: shared.runtime, requester, _plain, asked)
         annotation = Annotated[ElicitationResult[Approval], Resolve(resolver)]
         parameters.append(inspect.Parameter(CONFIRMATION, inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
 
@@ -147,7 +148,8 @@ def _bind(spec: ToolSpec, shared: SharedRuntime) -> Callable[..., Any]:
         if runtime is None:
             return _failure("the server is not ready yet; retry in a moment")
         supplied = {k: v for k, v in arguments.items() if k in spec.params.model_fields}
-        confirm = confirm_from(arguments[CONFIRMATION]) if CONFIRMATION in arguments else None
+        approved_question = asked.take(ctx.request_id)
+        confirm = confirm_from(arguments[CONFIRMATION], approved_question) if CONFIRMATION in arguments else None
         return await run_tool(spec, runtime, _plain(supplied), ctx, confirm)
 
     return_type = Annotated[CallToolResult, spec.result]  # type: ignore[valid-type]

@@ -130,3 +130,32 @@ async def test_the_confirmation_parameter_is_not_a_tool_argument(app: TkApp, tmp
     # Refused as an unknown argument before the confirmation machinery even looks at it.
     assert smuggled.is_error and "Extra inputs are not permitted" in smuggled.content[0].text
     assert settle_app(app)["events"]["right_clicks"] == before
+
+
+class MovingPerson(Person):
+    """Approves, but the window moves while the question is on screen (as a page reflows mid-question)."""
+
+    def __init__(self, app: TkApp) -> None:
+        super().__init__()
+        self.app = app
+
+    async def __call__(self, context: Any, params: Any) -> types.ElicitResult:
+        window = self.app.state()["window"]
+        x, y = window["x"] + 220, window["y"] + 60
+        await anyio.run_process(
+            ["xdotool", "search", "--sync", "--name", self.app.title, "windowmove", str(x), str(y)], env=self.app.env
+        )
+        await anyio.to_thread.run_sync(lambda: self.app.wait_for(lambda s: s["window"]["x"] == x))
+        return await super().__call__(context, params)
+
+
+async def test_an_approval_does_not_cover_a_click_that_moved(app: TkApp, tmp_path: Path) -> None:
+    """The person approved clicking 'Cancel' where it was; it moved before the click: nothing is clicked."""
+    person = MovingPerson(app)
+    env = {"VLM_DESKTOP_POLICY__CONFIRM": "always", "VLM_DESKTOP_OCR__ENABLED": "1"}
+    async with serve(tmp_path, env, elicitation_callback=person, mode="legacy") as client:
+        result = await client.call_tool("execute_action", {"action": {"type": "click_text", "text": "Cancel"}})
+    assert result.is_error and "differs from what the person approved" in result.content[0].text
+    assert len(person.questions) == 1
+    assert settle_app(app)["events"]["cancel_clicks"] == 0
+    assert [r["status"] for r in records(tmp_path) if r["kind"] == "outcome"] == ["refused"]
