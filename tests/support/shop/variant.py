@@ -228,8 +228,9 @@ def random_variant(seed: int) -> ShopVariant:
     lang: Lang = rng.choice(LANGS)
     labels, texts = _pick(lang, rng)
     font_size = rng.randint(13, 17)
-    # Narrow enough that "Product management" wraps, wide enough that its words fit.
-    widths = [w for w in (170, 180, 190, 200, 220) if w >= 11 * font_size]
+    # Narrow enough that "Product management" wraps onto two lines, wide enough that the bold
+    # word "management" (about 7.4 x font size in DejaVu Sans Bold) plus icon and paddings fits.
+    widths = [w for w in (170, 180, 190, 200, 220) if w >= round(7.5 * font_size) + 76]
     return ShopVariant(
         lang=lang,
         label_placement=rng.choice(LABEL_PLACEMENTS),
