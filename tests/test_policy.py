@@ -21,10 +21,12 @@ from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.test_e2e import scenario_for
 from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
-from tools.actions import Click, Drag, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
+from tools.actions import Click, Drag, FillInput, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
+from tools.capture import Monitor
 from tools.errors import ActionRefused
-from tools.events import AnyAction
-from tools.inputs import InputEvent
+from tools.events import AnyAction, plan_events
+from tools.inputs import InputEvent, split_text
+from tools.keys import is_valid_key
 from tools.policy import (
     Policy,
     RateLimiter,
@@ -162,10 +164,15 @@ def test_rate_limit_is_a_token_bucket() -> None:
         (Scroll(amount=3), False),
         (Key(keys=["enter"]), False),
         (Wait(seconds=1), False),
+        (FillInput(label="Email", value="a@b.c"), True),  # judged by what it sends: it types
     ],
 )
 def test_which_actions_are_destructive(action: AnyAction, destructive: bool) -> None:
-    events = [InputEvent("hotkey", keys=tuple(action.keys))] if isinstance(action, Key) else []
+    screen = [Monitor(0, 0, 0, 100, 100), Monitor(1, 0, 0, 100, 100)]
+    if isinstance(action, FillInput):  # what it resolves to on a screen
+        events = [InputEvent("click", x=5, y=5, button="left", clicks=1), *split_text(action.value)]
+    else:
+        events = plan_events(action, screen, is_valid_key)
     assert is_destructive(action, events) is destructive
 
 

@@ -1,12 +1,14 @@
-"""The action vocabulary: a discriminated union on ``type``.
+"""The action vocabulary: a discriminated union on ``type``, and the one place that lists the actions.
 
 What ``plan_next_action`` proposes is exactly what ``execute_action`` accepts. All coordinates are
-absolute screen pixels, in the space pyautogui clicks in.
+absolute screen pixels, in the space pyautogui clicks in. Everything else that needs the list of
+actions (policy names, the tool description, audit summaries) derives it from here: a new action
+is a class here, its input events (tools/events.py) or its resolution (tools/semantic.py).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +17,21 @@ Coord = Annotated[int, Field(ge=-100_000, le=100_000, description="Absolute scre
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    semantic: ClassVar[bool] = False
+    """Resolved against the screen (OCR, the model, a snapshot) before it becomes input events."""
+
+    def summary(self) -> str:
+        """A short readable form for people: ``click (10, 20)``, ``key ctrl+a``, ``type 'hi' (2 chars)``."""
+        fields = self.model_dump(exclude_none=True)
+        point = f" ({fields['x']}, {fields['y']})" if "x" in fields and "y" in fields else ""
+        return f"{fields['type']}{point}" + "".join(
+            f" {name}={value!r}" for name, value in fields.items() if name not in ("type", "x", "y")
+        )
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 class Click(_Action):
@@ -25,6 +42,11 @@ class Click(_Action):
     y: Coord
     button: Literal["left", "right", "middle"] = "left"
     clicks: int = Field(1, ge=1, le=3, description="1 = click, 2 = double, 3 = triple (selects a line).")
+
+    def summary(self) -> str:
+        """``click (x, y)``, with the button and count when not a single left click."""
+        extra = (f" {self.button}" if self.button != "left" else "") + (f" x{self.clicks}" if self.clicks != 1 else "")
+        return f"click ({self.x}, {self.y}){extra}"
 
 
 class DoubleClick(_Action):
@@ -60,6 +82,10 @@ class Drag(_Action):
     to_x: Coord
     to_y: Coord
 
+    def summary(self) -> str:
+        """``drag (x, y) -> (to_x, to_y)``."""
+        return f"drag ({self.x}, {self.y}) -> ({self.to_x}, {self.to_y})"
+
 
 class TypeText(_Action):
     """Type text into the focused field, first clicking (x, y) when given. Any Unicode is typed intact."""
@@ -69,12 +95,21 @@ class TypeText(_Action):
     x: Coord | None = None
     y: Coord | None = None
 
+    def summary(self) -> str:
+        """``type 'text' (n chars)``, with the point clicked first."""
+        point = f" ({self.x}, {self.y})" if self.x is not None and self.y is not None else ""
+        return f"type {_short(self.text)}{point} ({len(self.text)} chars)"
+
 
 class Key(_Action):
     """Press keys as one chord, e.g. ["ctrl", "a"] or ["enter"]: pressed in order, released in reverse."""
 
     type: Literal["key"] = "key"
     keys: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(min_length=1, max_length=6)
+
+    def summary(self) -> str:
+        """``key ctrl+a``."""
+        return "key " + "+".join(self.keys)
 
 
 class Scroll(_Action):
@@ -86,12 +121,21 @@ class Scroll(_Action):
     y: Coord | None = None
     horizontal: bool = False
 
+    def summary(self) -> str:
+        """``scroll 3 horizontal (x, y)``."""
+        point = f" ({self.x}, {self.y})" if self.x is not None and self.y is not None else ""
+        return f"scroll {self.amount}{' horizontal' if self.horizontal else ''}{point}"
+
 
 class Wait(_Action):
     """Do nothing for a while, to let the screen catch up."""
 
     type: Literal["wait"] = "wait"
     seconds: float = Field(ge=0, le=30)
+
+    def summary(self) -> str:
+        """``wait 1.5 s``."""
+        return f"wait {self.seconds} s"
 
 
 class Done(_Action):
@@ -101,11 +145,16 @@ class Done(_Action):
     status: Literal["success", "failure"] = "success"
     answer: str | None = Field(None, max_length=10_000)
 
+    def summary(self) -> str:
+        """``done success``."""
+        return f"done {self.status}"
+
 
 class ClickText(_Action):
     """Click visible text (found by OCR, fuzzy on case and spacing; the vision model as fallback)."""
 
     type: Literal["click_text"] = "click_text"
+    semantic: ClassVar[bool] = True
     text: str = Field(min_length=1, max_length=500, description="The text as shown on screen, e.g. 'Submit'.")
     occurrence: int | None = Field(
         None, ge=1, le=100, description="Which match, in reading order, when the text appears several times."
@@ -127,6 +176,7 @@ class ClickElement(_Action):
     """Click an element by the id describe_screen gave it; refused if the screen changed since that snapshot."""
 
     type: Literal["click_element"] = "click_element"
+    semantic: ClassVar[bool] = True
     element_id: str = Field(min_length=1, max_length=32, description="An element id such as 'e3'.")
     snapshot_id: str = Field(min_length=1, max_length=64, description="The snapshot_id of that describe_screen.")
 
@@ -136,8 +186,14 @@ class FillInput(_Action):
     field as its placeholder), replace its content with ``value``, then read the field back."""
 
     type: Literal["fill_input"] = "fill_input"
+    semantic: ClassVar[bool] = True
     label: str = Field(min_length=1, max_length=500, description="The label shown next to the field, e.g. 'Email'.")
     value: str = Field(max_length=10_000, description="The new content; empty clears the field.")
+
+    def summary(self) -> str:
+        """``fill_input 'Email' = 'a@b.c'``."""
+        near = f" near {_short(self.near)}" if self.near else ""
+        return f"fill_input {_short(self.label)} = {_short(self.value)}{near}"
     near: str | None = Field(
         None,
         max_length=500,
@@ -153,6 +209,7 @@ class GotoUrl(_Action):
     """In the focused browser window: focus the address bar (ctrl+L), type the URL, press Enter."""
 
     type: Literal["goto_url"] = "goto_url"
+    semantic: ClassVar[bool] = True
     url: str = Field(min_length=1, max_length=4000, description="An http(s) URL.")
 
 
@@ -162,6 +219,7 @@ class UploadFile(_Action):
     file's name now shows near the control."""
 
     type: Literal["upload_file"] = "upload_file"
+    semantic: ClassVar[bool] = True
     path: str = Field(min_length=1, max_length=4096, description="Absolute path of an existing local file.")
     label: str | None = Field(None, max_length=500, description="Text of the upload button to click first.")
     near: str | None = Field(
@@ -173,9 +231,6 @@ class UploadFile(_Action):
     monitor: int | None = Field(
         None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
     )
-
-
-SEMANTIC_ACTIONS = (ClickText, ClickElement, FillInput, GotoUrl, UploadFile)
 
 
 Action = Annotated[
@@ -196,4 +251,34 @@ Action = Annotated[
     | UploadFile,
     Field(discriminator="type"),
 ]
-"""One GUI action; ``type`` selects the variant. The last five are resolved against the screen first."""
+"""One GUI action; ``type`` selects the variant. The semantic ones are resolved against the screen first."""
+
+ALL_ACTIONS: tuple[type[_Action], ...] = get_args(get_args(Action)[0])
+"""Every action class, in the order the union lists them."""
+SEMANTIC_ACTIONS = tuple(cls for cls in ALL_ACTIONS if cls.semantic)
+PRIMITIVE_ACTIONS = tuple(cls for cls in ALL_ACTIONS if not cls.semantic)
+ACTION_TYPES: tuple[str, ...] = tuple(cls.model_fields["type"].default for cls in ALL_ACTIONS)
+"""Every action's ``type`` name (what ``policy.allowed_actions`` lists)."""
+
+PrimitiveAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
+SemanticAction = ClickText | ClickElement | FillInput | GotoUrl | UploadFile
+AnyAction = PrimitiveAction | SemanticAction
+
+
+def catalogue() -> str:
+    """One line per action, ``- type: what it does``, from the classes' own docstrings (for tool descriptions)."""
+    lines = []
+    for cls in ALL_ACTIONS:
+        doc = " ".join((cls.__doc__ or "").split())
+        lines.append(f"- {cls.model_fields['type'].default}: {doc}")
+    return "\n".join(lines)
+
+
+def describe(action: dict[str, Any]) -> str:
+    """:meth:`summary` of a recorded action, or its plain type when the record is not a valid action."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(Action).validate_python(action).summary()  # type: ignore[no-any-return]
+    except ValidationError:
+        return str(action.get("type", "?"))

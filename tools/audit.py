@@ -36,6 +36,7 @@ from typing import Any
 
 from PIL import Image
 
+from tools.actions import describe
 from tools.errors import AuditUnavailable
 
 try:
@@ -475,28 +476,7 @@ class AuditLog:
 
 def summarize(action: Mapping[str, Any]) -> str:
     """A short readable form of a recorded action: ``click (10, 20)``, ``key ctrl+a``, ``type 'hi'``."""
-    kind = str(action.get("type", "?"))
-    point = f" ({action['x']}, {action['y']})" if action.get("x") is not None else ""
-    match kind:
-        case "type":
-            text = str(action.get("text", ""))
-            shown = text if len(text) <= 40 else text[:37] + "..."
-            return f"type {shown!r}{point} ({len(text)} chars)"
-        case "key":
-            return "key " + "+".join(str(k) for k in action.get("keys", []))
-        case "drag":
-            return f"drag{point} -> ({action.get('to_x')}, {action.get('to_y')})"
-        case "scroll":
-            return f"scroll {action.get('amount')}{' horizontal' if action.get('horizontal') else ''}{point}"
-        case "wait":
-            return f"wait {action.get('seconds')} s"
-        case "done":
-            return f"done {action.get('status', 'success')}"
-        case "click":
-            button = action.get("button", "left")
-            clicks = action.get("clicks", 1)
-            return f"click{point}" + (f" {button}" if button != "left" else "") + (f" x{clicks}" if clicks != 1 else "")
-    return kind + point
+    return describe(dict(action))
 
 
 def format_entry(entry: Entry) -> str:

@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from tools.actions import (
+    AnyAction,
     Click,
-    ClickElement,
-    ClickText,
     Done,
     DoubleClick,
     Drag,
-    FillInput,
-    GotoUrl,
     Key,
     Move,
+    PrimitiveAction,
     RightClick,
     Scroll,
     TypeText,
-    UploadFile,
     Wait,
 )
 from tools.capture import Monitor
@@ -26,9 +23,7 @@ from tools.errors import DesktopUnavailable, InvalidAction
 from tools.inputs import InputEvent, Op, split_text
 from tools.keys import normalize_chord
 
-PrimitiveAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
-AnyAction = PrimitiveAction | ClickText | ClickElement | FillInput | GotoUrl | UploadFile
-"""Every action; the semantic ones are resolved to primitives (tools/semantic.py) before :func:`plan_events`."""
+__all__ = ["AnyAction", "PrimitiveAction", "check_on_screen", "plan_events"]
 
 
 def check_on_screen(x: int, y: int, monitors: Sequence[Monitor]) -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 
 from engine.coords import Frame, image_to_screen
 from tools.actions import SEMANTIC_ACTIONS, Done, TypeText
-from tools.audit import fingerprint, new_id, screen_hash, summarize
+from tools.audit import fingerprint, new_id, screen_hash
 from tools.capture import Capture, Monitor
 from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
 from tools.events import AnyAction, plan_events
@@ -88,7 +88,7 @@ def _replay(runtime: Runtime, action_id: str, action: dict[str, Any], dry: bool)
 
 def _question(action: AnyAction, events: list[InputEvent], requester: str | None) -> str:
     who = f" ({requester})" if requester else ""
-    lines = [f"An AI agent{who} wants to perform this action on your desktop: {summarize(action.model_dump())}."]
+    lines = [f"An AI agent{who} wants to perform this action on your desktop: {action.summary()}."]
     if isinstance(action, TypeText):
         shown = action.text if len(action.text) <= 500 else action.text[:500] + "..."
         lines.append(f"Text to type (chosen by the model, which reads untrusted screen content): {shown!r}")

@@ -13,18 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tools.actions import Click, Done, Drag, Key, RightClick, TypeText, UploadFile, Wait
+from tools.actions import ACTION_TYPES, AnyAction, Done, TypeText, UploadFile, Wait
 from tools.capture import Region
 from tools.errors import ActionRefused
-from tools.events import AnyAction
 from tools.inputs import InputEvent
 from tools.keys import normalize_key, split_chord
 
 ConfirmMode = Literal["never", "destructive", "always"]
-ACTION_TYPES = (
-    "click", "double_click", "right_click", "move", "drag", "type", "key", "scroll", "wait", "done",
-    "click_text", "click_element", "fill_input", "goto_url", "upload_file",
-)  # fmt: skip
 
 DEFAULT_BLOCKED_CHORDS = (
     "ctrl+alt+delete",  # secure attention / reboot dialog
@@ -172,18 +167,20 @@ def check_events(policy: Policy, events: Sequence[InputEvent]) -> None:
 
 
 def is_destructive(action: AnyAction, events: Sequence[InputEvent]) -> bool:
-    """Consequential by its form: typing, uploads, drags, right/middle clicks, chords with a modifier or delete.
+    """Consequential by its form: uploads, and any typing, drag, right/middle click, chord with a modifier or delete.
+
+    Judged on the input events, so a semantic action counts by what it sends (fill_input types).
 
     A left click's meaning depends on what lies under it, which the server cannot know; confirm
     ``always`` covers those.
     """
-    if isinstance(action, TypeText | Drag | RightClick | UploadFile):
+    if isinstance(action, UploadFile):
         return True
-    if isinstance(action, Click):
-        return action.button != "left"
-    if isinstance(action, Key):
-        pressed = set().union(*(canonical_chord(e.keys or ()) for e in events if e.op == "hotkey"))
-        return bool(pressed & (MODIFIERS | {"delete"}))
+    for event in events:
+        if event.op in ("write", "unicode", "mouse_down") or (event.op == "click" and event.button != "left"):
+            return True
+        if event.op == "hotkey" and set(canonical_chord(event.keys or ())) & (MODIFIERS | {"delete"}):
+            return True
     return False
 
 

@@ -13,7 +13,7 @@ import anyio
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.actions import Action
+from tools.actions import Action, catalogue
 from tools.describe import RegionArg, describe_screen
 from tools.execute import confirmation_question, execute_action
 from tools.marks import draw_marks
@@ -179,13 +179,17 @@ TOOLS: list[ToolSpec] = [
         name="execute_action",
         title="Perform one GUI action",
         description=(
-            "Perform one mouse or keyboard action on the real desktop: click, double_click, right_click, move, "
-            "drag, type (any Unicode text), key (one chord such as ['ctrl', 'a']), scroll, wait, or done. "
-            "Coordinates are absolute screen pixels, e.g. an element's `center` from describe_screen. Points off "
-            "the screen and unknown key names are refused, and so is anything the server's policy forbids (the "
-            "error names the rule; the policy cannot be changed from here); the server may ask a person to confirm "
-            "first. Returns the input events sent and whether the screen changed. Use dry_run to check an action "
-            "without performing it, and action_id to make a retry safe."
+            "Perform one GUI action on the real desktop. Primitive actions take absolute screen pixels, e.g. an "
+            "element's `center` from describe_screen; semantic actions find their target on the live screen (by "
+            "visible text, a field's label, an element id) and check their own effect. Prefer a semantic action "
+            "when the target shows readable text. The actions:\n"
+            + catalogue()
+            + "\nPoints off the screen and unknown key names are refused, and so is anything the server's policy "
+            "forbids (the error names the rule; the policy cannot be changed from here); the server may ask a person "
+            "to confirm first. Returns the input events sent and the effect: `effect` says whether the screen "
+            "changed, `checks` what a semantic action verified; a semantic action whose check fails is an error "
+            "naming the stage where it stopped. Use dry_run to check an action without performing it, and "
+            "action_id to make a retry safe."
         ),
         kind="act",
         params=ExecuteParams,

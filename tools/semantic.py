@@ -25,7 +25,18 @@ from engine.coords import grid_to_screen, image_to_screen, screen_to_image
 from engine.ocr import TextBox
 from engine.textfind import TextMatch
 from tools import verify
-from tools.actions import Click, ClickElement, ClickText, FillInput, GotoUrl, Key, TypeText, UploadFile, Wait
+from tools.actions import (
+    Click,
+    ClickElement,
+    ClickText,
+    FillInput,
+    GotoUrl,
+    Key,
+    SemanticAction,
+    TypeText,
+    UploadFile,
+    Wait,
+)
 from tools.capture import Capture, Region
 from tools.errors import InvalidAction
 from tools.fields import Field, find_field
@@ -37,7 +48,7 @@ from tools.screen_text import screen_lines
 from tools.settle import changed_box, fingerprint
 
 Primitive = Click | Key | TypeText | Wait
-SemanticAction = ClickText | ClickElement | FillInput | GotoUrl | UploadFile
+"""What semantic actions resolve to."""
 STALE_SHARE = 0.3
 """Share of a snapshot's area that may change before its element ids are no longer trusted."""
 
