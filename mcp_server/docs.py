@@ -1,10 +1,14 @@
 """The README's tool reference, generated from the registry so the docs cannot drift.
 
-``python -m mcp_server.docs`` prints it; a test checks the README holds exactly this text.
+``python -m mcp_server.docs`` prints it; ``python -m mcp_server.docs --write`` puts it into README.md
+in place of the block between the markers (idempotent). A test checks the README holds exactly this
+text, each marker once.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from tools.registry import TOOLS, ToolSpec
@@ -67,7 +71,44 @@ def render() -> str:
     return f"{START}\n{body}\n{_actions_section()}{END}"
 
 
+# The generated block: START up to its first END, plus any END markers repeated right after it (what
+# pasting the output, which ends with END, over the block without its END used to leave behind).
+_BLOCK = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"(?:\s*" + re.escape(END) + r")*", re.DOTALL)
+
+
+def update(readme: str) -> str:
+    """``readme`` with its generated block replaced by :func:`render`: applying it twice changes nothing.
+
+    Raises ValueError when the block is missing, or when a marker remains outside it (ambiguous:
+    better to stop than to guess which part is generated).
+    """
+    match = _BLOCK.search(readme)
+    if match is None:
+        raise ValueError(f"no generated block: the README needs {START!r} ... {END!r}")
+    head, tail = readme[: match.start()], readme[match.end() :]
+    if any(marker in part for marker in (START, END) for part in (head, tail)):
+        raise ValueError("a tools marker appears outside the generated block: remove the stray one")
+    return head + render() + tail
+
+
+def write(path: Path) -> bool:
+    """Regenerate the block in the file at ``path``; True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    updated = update(text)
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
 if __name__ == "__main__":
     import sys
 
-    sys.stdout.write(render() + "\n")
+    if sys.argv[1:] == ["--write"]:
+        print(f"{README}: {'updated' if write(README) else 'up to date'}", file=sys.stderr)
+    elif sys.argv[1:]:
+        sys.exit("usage: python -m mcp_server.docs [--write]")
+    else:
+        sys.stdout.write(render() + "\n")
