@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -156,18 +157,21 @@ async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) 
         if isinstance(action, SEMANTIC_ACTIONS)
         else [Stage(action.type, [action])]  # type: ignore[list-item]
     )
+    return [Prepared(stage, await _events(runtime, action, stage.actions, monitors)) for stage in stages]
+
+
+async def _events(
+    runtime: Runtime, action: AnyAction, primitives: Sequence[AnyAction], monitors: list[Monitor]
+) -> list[InputEvent]:
     limit = runtime.settings.max_text_length
-    prepared = []
-    for stage in stages:
-        events: list[InputEvent] = []
-        for primitive in stage.actions:
-            if primitive is not action:
-                check_action(runtime.policy, primitive)
-            events += await anyio.to_thread.run_sync(
-                partial(plan_events, primitive, monitors, runtime.driver.is_valid_key, max_text_length=limit)
-            )
-        prepared.append(Prepared(stage, events))
-    return prepared
+    events: list[InputEvent] = []
+    for primitive in primitives:
+        if primitive is not action:
+            check_action(runtime.policy, primitive)
+        events += await anyio.to_thread.run_sync(
+            partial(plan_events, primitive, monitors, runtime.driver.is_valid_key, max_text_length=limit)
+        )
+    return events
 
 
 async def plan_all(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[InputEvent]:
@@ -179,6 +183,11 @@ async def _perform(runtime: Runtime, action: AnyAction, stages: list[Prepared], 
     """Send each stage's events, then run its check; stop at the first check that saw no effect."""
     checks: list[Check] = []
     for prepared in stages:
+        if prepared.stage.decide is not None:
+            chosen = await prepared.stage.decide()
+            monitors = await runtime.capturer.monitors()
+            prepared = Prepared(prepared.stage, await _events(runtime, action, chosen, monitors))
+            check_events(runtime.policy, prepared.events)
         if prepared.events:
             await anyio.to_thread.run_sync(runtime.driver.send, prepared.events)
             sent += prepared.events
@@ -298,10 +307,12 @@ async def execute_action(
                 if box is not None and box[2] - box[0] <= CARET_WIDTH:
                     box = None
                 effect, note = _effect(box, checks)
+                performed = [event.to_dict() for event in sent]
                 if all(event.op == "sleep" for event in events):
                     effect, note = "unverified", "a wait sends no input"
                 result = result.model_copy(
                     update={
+                        "performed": performed,
                         "screen_changed": box is not None,
                         "changed_region": None if box is None else _to_screen(box, before.frame),
                         "settled": settled.settled,

@@ -112,11 +112,14 @@ def _encloses(pixels: np.ndarray, top: _Edge, bottom: _Edge) -> bool:
 
     if side(x1 - 10, x1 + 10) and side(x2 - 11, x2 + 9):
         return True
-    outside = pixels[top.y, x1:x2]
     fill = pixels[top.y + 1 + inset : bottom.y + 1 - inset, x1 + inset : x2 - inset]
-    if fill.size == 0 or outside.size == 0:
+    above = pixels[max(0, top.y - 3) : top.y + 1, x1:x2]
+    below = pixels[bottom.y + 1 : bottom.y + 5, x1:x2]
+    if fill.size == 0 or above.size == 0 or below.size == 0:
         return False
-    return max(abs(a - b) for a, b in zip(_mode(fill), _mode(outside), strict=True)) > EDGE
+    # A fill of its own differs from the page on both sides (a focus ring or a border above is not a fill).
+    inner = _mode(fill)
+    return all(max(abs(a - b) for a, b in zip(inner, _mode(side), strict=True)) > EDGE for side in (above, below))
 
 
 def _boxes(

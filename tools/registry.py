@@ -182,9 +182,9 @@ TOOLS: list[ToolSpec] = [
             "Perform one GUI action on the real desktop. Primitive actions take absolute screen pixels, e.g. an "
             "element's `center` from describe_screen; semantic actions find their target on the live screen (by "
             "visible text, a field's label, an element id) and check their own effect. Prefer a semantic action "
-            "when the target shows readable text. The actions:\n"
+            "when the target shows readable text. The actions:\n\n"
             + catalogue()
-            + "\nPoints off the screen and unknown key names are refused, and so is anything the server's policy "
+            + "\n\nPoints off the screen and unknown key names are refused, and so is anything the server's policy "
             "forbids (the error names the rule; the policy cannot be changed from here); the server may ask a person "
             "to confirm first. Returns the input events sent and the effect: `effect` says whether the screen "
             "changed, `checks` what a semantic action verified; a semantic action whose check fails is an error "

@@ -60,6 +60,9 @@ class Stage:
     name: str
     actions: list[Primitive]
     check: Callable[[], Awaitable[Check]] | None = None
+    decide: Callable[[], Awaitable[list[Primitive]]] | None = None
+    """Chooses the primitives only when the stage runs (a button that shows only then); they replace
+    ``actions`` and pass the same policy checks first."""
 
 
 def _find(lines: list[TextBox], text: str, occurrence: int | None, near: str | None) -> TextMatch:
@@ -207,7 +210,12 @@ async def _upload(runtime: Runtime, capture: Capture, action: UploadFile) -> lis
             [Key(keys=["ctrl", "l"]), Wait(seconds=0.3), Key(keys=["ctrl", "a"]), TypeText(text=action.path)],
             lambda: verify.path_entered(runtime, dialog, action.path),
         ),
-        Stage("confirm", [Key(keys=["enter"])], lambda: verify.dialog_closed(runtime, dialog)),
+        Stage(
+            "confirm",
+            [Key(keys=["enter"])],
+            lambda: verify.dialog_closed(runtime, dialog),
+            lambda: _confirm_dialog(runtime, dialog),
+        ),
         Stage(
             "file attached",
             [],
@@ -215,6 +223,13 @@ async def _upload(runtime: Runtime, capture: Capture, action: UploadFile) -> lis
         ),
     ]
     return stages
+
+
+async def _confirm_dialog(runtime: Runtime, dialog: verify.Dialog) -> list[Primitive]:
+    # GTK's chooser can close on Enter in its location field without taking the file; its Open button
+    # always takes it. Enter stays the way for dialogs whose button OCR cannot read.
+    button = await verify.confirm_button(runtime, dialog)
+    return [Key(keys=["enter"])] if button is None else [Click(x=button[0], y=button[1])]
 
 
 async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | None = None) -> list[Stage]:

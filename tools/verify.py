@@ -137,6 +137,23 @@ async def path_entered(runtime: Runtime, dialog: Dialog, path: str) -> Check:
     )
 
 
+CONFIRM_WORDS = ("open", "save", "ok", "select", "choose", "upload", "attach", "打开", "保存", "确定", "选择", "上传")
+"""What a file dialog's confirming button says (GTK, Qt, Tk, Windows; English and Chinese)."""
+
+
+async def confirm_button(runtime: Runtime, dialog: Dialog) -> tuple[int, int] | None:
+    """The centre of the dialog's confirming button (the lowest, rightmost one that says Open/Save/OK...)."""
+    if dialog.box is None:
+        return None
+    capture = await runtime.capturer.grab(None, dialog.before.frame.monitor)
+    lines = [line for line in await screen_lines(runtime, capture) if _inside(line, dialog.box, slack=0)]
+    buttons = [line for line in lines if squash(line.text) in CONFIRM_WORDS]
+    if not buttons:
+        return None
+    best = max(buttons, key=lambda line: (line.box[3] // 8, line.box[2]))
+    return (best.box[0] + best.box[2]) // 2, (best.box[1] + best.box[3]) // 2
+
+
 async def dialog_closed(runtime: Runtime, dialog: Dialog) -> Check:
     """Wait, bounded, for the dialog to go away after its path was confirmed."""
     frame = dialog.before.frame
