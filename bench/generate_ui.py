@@ -1,7 +1,7 @@
 """Render varied desktop screens with Tk under Xvfb and write a ScreenSpot-schema grounding set.
 
     .venv/bin/python bench/generate_ui.py --out /tmp/grounding --screens 24 [--seed 7]
-        [--sizes 1280x800,1366x768,1920x1080,2560x1440] [--targets-per-screen 16]
+        [--sizes 1280x800,1366x768,1920x1080,2560x1440] [--targets-per-screen 16] [--context]
 
 Each screen is a desktop: a top panel and one to four windows (forms, data tables, an editor with
 an open menu, dialogs, settings pages, a browser), with a random theme (light, dark, grey,
@@ -10,6 +10,15 @@ solarized, blue), font family and size. Every target's box is read from Tk itsel
 exact. Text targets are unique on their screen (case and spacing aside); icon targets are drawn
 shapes with no text. Writes ``OUT/images/*.png`` and ``OUT/dataset.json``: a list of
 ``{img_filename, instruction, bbox: [x, y, w, h], data_type: text|icon, data_source}``.
+
+``--context`` adds windows that show a target text more than once, and instructions that name the
+context a person would use to tell which: a device or user table with a button on every row
+("Block for the device LivingRoom-TV", "重置密码 for user 李娜"), an admin page whose narrow sidebar
+wraps long entries and repeats the page's heading ("Orders in the left sidebar"), an IDE with a file
+explorer and editor tabs ("the api.ts editor tab"), a form with Help in its menu bar and at its
+bottom ("Help at the bottom of the form"). Such items are ``data_type: text`` with ``context:
+near|position`` (and ``near``: the row's text); every occurrence of their text is in their window,
+and a ``near`` text is shown once. Without ``--context`` a seed renders the same set as before.
 
 Generated images are not committed: regenerate them (a screen takes well under a second).
 """
@@ -23,20 +32,29 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ui_vocabulary import (  # bench/ is sys.path[0] when this script runs
+    ADMIN_ACTIONS,
     BOOKMARKS,
     BUTTONS,
     CHECKS,
     CITIES,
     CODE,
+    CONTEXT_TITLES,
+    DEVICES,
     FIELDS,
     FILES,
     FONT_PX,
+    HEADING_TEMPLATES,
+    HELP_BOTTOM_TEMPLATES,
+    HELP_TOP_TEMPLATES,
     ICONS,
+    IDE_CODE,
+    IDE_FILES,
     LINKS,
     MENU_ITEMS,
     MENUS,
@@ -44,16 +62,30 @@ from ui_vocabulary import (  # bench/ is sys.path[0] when this script runs
     NAMES,
     PREFERRED_FONTS,
     RADIOS,
+    ROW_CELLS,
+    ROW_TABLES,
+    ROW_TEMPLATES,
     SETTINGS_TABS,
+    SIDEBAR_ITEMS,
+    SIDEBAR_TEMPLATES,
     STATUSES,
+    TAB_TEMPLATES,
     TEMPLATES,
     THEMES,
     TITLES,
     TOOLBAR,
+    TREE_TEMPLATES,
+    ZH_ADMIN_ACTIONS,
+    ZH_NAMES,
+    ZH_SIDEBAR_ITEMS,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = "1280x800,1366x768,1920x1080,2560x1440"
+CONTEXT_KINDS = ["rows", "rows", "rows_zh", "admin", "ide", "help_form"]
+"""Window kinds that repeat a target (``--context``)."""
+MAX_CONTEXT_TARGETS = 4
+"""Context targets per screen, at most."""
 
 
 def norm(text: str) -> str:
@@ -64,10 +96,24 @@ def norm(text: str) -> str:
 # --- the worker: builds screens on its display and grabs them -------------------------------------
 
 
+class ContextTarget(NamedTuple):
+    """A target shown more than once on its window, and the instruction that tells which one."""
+
+    widget: Any
+    text: str
+    instruction: str
+    near: Any
+    near_text: str | None
+    local: int = 0
+    """How many times the target's window shows its text."""
+
+
 class Scene:
     """One screen being built: widgets, the texts they show, and the targets to report."""
 
-    def __init__(self, root: Any, rng: random.Random, width: int, height: int, families: list[str]) -> None:
+    def __init__(
+        self, root: Any, rng: random.Random, width: int, height: int, families: list[str], context: bool = False
+    ) -> None:
         import tkinter as tk
         from tkinter import font as tkfont
 
@@ -92,6 +138,9 @@ class Scene:
         self.overlays: list[Any] = []
         self.window_of: dict[str, Any] = {}
         self.kinds: list[str] = []
+        self.context = context
+        self.context_targets: list[ContextTarget] = []
+        self._pending: list[ContextTarget] = []
 
     # text and targets ------------------------------------------------------------------------
 
@@ -109,6 +158,14 @@ class Scene:
             return (widget.winfo_rootx(), widget.winfo_rooty(), widget.winfo_width(), widget.winfo_height())
 
         self.targets.append((box or widget_box, text, kind, widget))
+
+    def context_target(self, widget: Any, text: str, instruction: str, near: Any = None) -> None:
+        """A target whose text this window shows more than once; ``instruction`` names its context.
+
+        ``near`` is the widget showing the text the instruction names (a row's name), if any.
+        """
+        near_text = near.cget("text") if near is not None else None
+        self._pending.append(ContextTarget(widget, text, instruction, near, near_text))
 
     def label(
         self,
@@ -231,6 +288,9 @@ class Scene:
         ]
         layout = self.rng.choice(layouts if w >= 1600 else layouts[:3])
         kinds = ["form", "table", "table", "editor", "editor", "dialog", "settings", "browser"]
+        if self.context:
+            kinds += CONTEXT_KINDS
+        titles = {**TITLES, **CONTEXT_TITLES}
         chrome = self.rng.randrange(len(layout))
         for index, (fx, fy, fw, fh) in enumerate(layout):
             kind = self.rng.choice(kinds)
@@ -240,9 +300,14 @@ class Scene:
             if kind == "dialog":  # dialogs are small and centred in their slot
                 dw, dh = min(ww, 40 * self.px), min(wh, 14 * self.px)
                 x, y, ww, wh = x + (ww - dw) // 2, y + (wh - dh) // 2, dw, dh
-            title = self.rng.choice(TITLES[kind])
+            title = self.rng.choice(titles[kind])
             content = self.window(x, y, ww, wh, title, chrome_icons=index == chrome)
+            shown_before = len(self.texts)
             getattr(self, f"build_{kind}")(content, title)
+            local = Counter(norm(text) for text in self.texts[shown_before:])
+            for pending in self._pending:
+                self.context_targets.append(pending._replace(local=local[norm(pending.text)]))
+            self._pending.clear()
 
     def build_form(self, parent: Any, title: str) -> None:
         tk, theme, rng = self.tk, self.theme, self.rng
@@ -525,6 +590,139 @@ class Scene:
         self.entry(search, rng.choice(["", "wireless keyboard", "install on linux"]), width=28).pack(side="left")
         self.button(search, rng.choice(["Search", "Go", "Find"]), primary=True).pack(side="left", padx=6)
 
+    # windows that repeat a target (--context) ------------------------------------------------
+
+    def build_rows(self, parent: Any, title: str) -> None:
+        """A table with an action button on every row; two buttons are targets named by their rows."""
+        tk, theme, rng = self.tk, self.theme, self.rng
+        noun, columns, actions = ROW_TABLES[title]
+        pool = ZH_NAMES if title in CONTEXT_TITLES["rows_zh"] else DEVICES if noun == "device" else NAMES
+        names = rng.sample(pool, rng.randint(4, 7))
+        grid = tk.Frame(parent, bg=theme.window, padx=8, pady=6)
+        grid.pack(fill="both", expand=True)
+        for c, name in enumerate([*columns, ""]):
+            self.label(grid, name, font=self.bold, anchor="w", padx=6, pady=3, target=False).grid(
+                row=0, column=c, sticky="w"
+            )
+        shown_actions = rng.sample(actions, rng.randint(1, 2))
+        rows = []
+        for r, name in enumerate(names, 1):
+            near = self.label(grid, name, anchor="w", padx=6)
+            near.grid(row=r, column=0, sticky="w", pady=2)
+            for c, column in enumerate(columns[1:], 1):
+                self.label(grid, rng.choice(ROW_CELLS[column]), anchor="w", padx=6).grid(row=r, column=c, sticky="w")
+            cell = tk.Frame(grid, bg=theme.window)
+            cell.grid(row=r, column=len(columns), sticky="w", pady=2)
+            buttons = []
+            for action in shown_actions:
+                button = self.button(cell, action)
+                button.pack(side="left", padx=3)
+                buttons.append((action, button))
+            rows.append((near, buttons))
+        for near, buttons in rng.sample(rows, 2):
+            action, button = rng.choice(buttons)
+            instruction = rng.choice(ROW_TEMPLATES).format(t=action, n=near.cget("text"), noun=noun)
+            self.context_target(button, action, instruction, near)
+
+    build_rows_zh = build_rows
+
+    def build_admin(self, parent: Any, title: str) -> None:
+        """A narrow sidebar (long entries wrap) beside a page whose heading repeats the current entry."""
+        tk, theme, rng = self.tk, self.theme, self.rng
+        zh = title == "后台管理"
+        items = rng.sample(ZH_SIDEBAR_ITEMS if zh else SIDEBAR_ITEMS, rng.randint(5, 7))
+        side = tk.Frame(parent, bg=theme.stripe, padx=6, pady=6)
+        side.pack(side="left", fill="y")
+        # Wrap at the widest word (at a two-character CJK word): a sidebar of about 190 px at 1080p.
+        wrap = max(self.font.measure("商品" if zh else w) for item in items for w in item.split()) + 2
+        wrap = wrap if zh else max(wrap, self.px * 7)
+        justify = rng.choice(["left", "center"])
+        entries = {}
+        for item in items:
+            anchor = "w" if justify == "left" else "center"
+            entry = self.label(
+                side, item, bg=theme.stripe, wraplength=wrap, justify=justify, anchor=anchor, padx=6, pady=3
+            )
+            entry.pack(fill="x")
+            entries[item] = entry
+        main = tk.Frame(parent, bg=theme.window, padx=self.px, pady=self.px // 2)
+        main.pack(side="left", fill="both", expand=True)
+        current = rng.choice(items)
+        heading = self.label(main, current, font=self.bold, anchor="w")
+        heading.pack(anchor="w", pady=(0, self.px // 2))
+        bar = tk.Frame(main, bg=theme.window)
+        bar.pack(anchor="w")
+        for text in ZH_ADMIN_ACTIONS if zh else ADMIN_ACTIONS:
+            self.button(bar, text).pack(side="left", padx=(0, 6))
+        count = rng.randint(3, 90)
+        self.label(main, f"共 {count} 条" if zh else f"{count} results", fg=theme.muted, anchor="w").pack(anchor="w")
+        self.context_target(entries[current], current, rng.choice(SIDEBAR_TEMPLATES).format(t=current))
+        self.context_target(heading, current, rng.choice(HEADING_TEMPLATES).format(t=current))
+
+    def build_ide(self, parent: Any, title: str) -> None:
+        """A file explorer beside editor tabs: the open files' names are shown twice."""
+        tk, theme, rng = self.tk, self.theme, self.rng
+        menubar = tk.Frame(parent, bg=theme.window)
+        menubar.pack(side="top", fill="x")
+        for menu in rng.sample(["File", "Edit", "View", "Go", "Run", "Terminal"], 4):
+            self.label(menubar, menu, padx=8, pady=2).pack(side="left")
+        tree = tk.Frame(parent, bg=theme.stripe, padx=6, pady=4)
+        tree.pack(side="left", fill="y")
+        self.label(tree, "EXPLORER", font=self.small, bg=theme.stripe, fg=theme.muted, anchor="w", target=False).pack(
+            anchor="w", pady=(0, 4)
+        )
+        files = rng.sample(IDE_FILES, rng.randint(5, 8))
+        entries = {}
+        for name in files:
+            entries[name] = self.label(tree, name, bg=theme.stripe, anchor="w", padx=8, pady=1)
+            entries[name].pack(anchor="w", fill="x")
+        right = tk.Frame(parent, bg=theme.field)
+        right.pack(side="left", fill="both", expand=True)
+        tabs = tk.Frame(right, bg=theme.title)
+        tabs.pack(side="top", fill="x")
+        opened = rng.sample(files, rng.randint(2, 4))
+        tab_of = {}
+        for i, name in enumerate(opened):
+            bg, fg = (theme.field, theme.fg) if i == 0 else (theme.title, theme.title_fg)
+            tab_of[name] = self.label(tabs, name, bg=bg, fg=fg, padx=12, pady=4, relief="ridge", bd=1)
+            tab_of[name].pack(side="left")
+        code = tk.Text(
+            right, font=self.mono, bg=theme.field, fg=theme.fg, relief="flat", highlightthickness=0, wrap="none"
+        )
+        code.pack(fill="both", expand=True)
+        for line in IDE_CODE:
+            code.insert("end", self.shown(line) + "\n")
+        name = rng.choice(opened)
+        self.context_target(tab_of[name], name, rng.choice(TAB_TEMPLATES).format(t=name))
+        name = rng.choice(opened)
+        self.context_target(entries[name], name, rng.choice(TREE_TEMPLATES).format(t=name))
+
+    def build_help_form(self, parent: Any, title: str) -> None:
+        """A form with Help in its menu bar and a Help button at its bottom."""
+        tk, theme, rng = self.tk, self.theme, self.rng
+        menubar = tk.Frame(parent, bg=theme.window)
+        menubar.pack(side="top", fill="x")
+        menus = [*rng.sample(["File", "Edit", "View", "Tools"], 2), "Help"]
+        heads = {text: self.label(menubar, text, padx=8, pady=2) for text in menus}
+        for head in heads.values():
+            head.pack(side="left")
+        body = tk.Frame(parent, bg=theme.window, padx=self.px, pady=self.px)
+        body.pack(fill="both", expand=True)
+        for row, (label, value) in enumerate(rng.sample(FIELDS, rng.randint(2, 4))):
+            self.label(body, label, anchor="w").grid(row=row, column=0, sticky="w", pady=self.px // 3, padx=(0, 8))
+            self.entry(body, value).grid(row=row, column=1, sticky="we")
+        buttons = tk.Frame(body, bg=theme.window)
+        buttons.grid(row=10, column=0, columnspan=2, sticky="we", pady=(self.px, 0))
+        help_button = self.button(buttons, "Help")
+        help_button.pack(side="left")
+        neighbour = self.button(buttons, rng.choice(["Cancel", "Close", "Discard"]))
+        neighbour.pack(side="right", padx=4)
+        self.button(buttons, rng.choice(["Send", "Submit ticket", "Create"]), primary=True).pack(side="right", padx=4)
+        template = rng.choice(HELP_BOTTOM_TEMPLATES)
+        near = neighbour if "{n}" in template else None
+        self.context_target(help_button, "Help", template.format(t="Help", n=neighbour.cget("text")), near)
+        self.context_target(heads["Help"], "Help", rng.choice(HELP_TOP_TEMPLATES).format(t="Help"))
+
     # collecting ------------------------------------------------------------------------------
 
     def collect(self, limit: int) -> list[dict[str, Any]]:
@@ -551,13 +749,52 @@ class Scene:
                 continue
             found.append({"text": text, "bbox": list(box), "data_type": kind})
         self.rng.shuffle(found)
+        context = self._collect_context(counts, overlay_boxes)
         icons = [f for f in found if f["data_type"] == "icon"][: max(1, limit // 5)]
-        texts = [f for f in found if f["data_type"] == "text"][: limit - len(icons)]
+        texts = [f for f in found if f["data_type"] == "text"][: max(0, limit - len(icons) - len(context))]
         for item in texts:
             item["instruction"] = self.rng.choice(TEMPLATES).format(t=item["text"])
         for item in icons:
             item["instruction"] = item["text"]
-        return texts + icons
+        return texts + context + icons
+
+    def _visible(self, widget: Any, box: tuple[int, int, int, int] | None, overlay_boxes: list[Any]) -> bool:
+        if box is None or box[2] < 4 or box[3] < 4 or not _inside(box, (0, 0, self.width, self.height)):
+            return False
+        window = self._window(widget)
+        if window is not None and not _inside(box, _box_of(window)):
+            return False
+        return self._in_overlay(widget) or not any(_overlap(box, o) for o in overlay_boxes)
+
+    def _collect_context(self, counts: dict[str, int], overlay_boxes: list[Any]) -> list[dict[str, Any]]:
+        """Visible context targets whose text is shown only in their window, and whose near text only once."""
+        found = []
+        for target in self.context_targets:
+            if not target.widget.winfo_ismapped():
+                continue
+            box = _box_of(target.widget)
+            if not self._visible(target.widget, box, overlay_boxes):
+                continue
+            if target.local < 2 or counts.get(norm(target.text), 0) != target.local:
+                continue
+            item: dict[str, Any] = {
+                "text": target.text,
+                "bbox": list(box),
+                "data_type": "text",
+                "instruction": target.instruction,
+            }
+            if target.near is not None:
+                if counts.get(norm(target.near_text or ""), 0) != 1 or not target.near.winfo_ismapped():
+                    continue
+                if not self._visible(target.near, _box_of(target.near), overlay_boxes):
+                    continue
+                item |= {"context": "near", "near": target.near_text}
+            else:
+                item["context"] = "position"
+            found.append(item)
+        if found:
+            self.rng.shuffle(found)
+        return found[:MAX_CONTEXT_TARGETS]
 
     def _in_overlay(self, widget: Any) -> bool:
         current = widget
@@ -717,7 +954,7 @@ def _sin(k: float) -> float:
     return math.sin(k * math.pi / 4)
 
 
-def worker(size: str, seeds: list[int], images: Path, limit: int) -> None:
+def worker(size: str, seeds: list[int], images: Path, limit: int, context: bool = False) -> None:
     """Build each seed's screen on this process's display, grab it, print one JSON line per screen."""
     import tkinter as tk
     from tkinter import font as tkfont
@@ -733,7 +970,7 @@ def worker(size: str, seeds: list[int], images: Path, limit: int) -> None:
     with factory() as grabber:
         for seed in seeds:
             rng = random.Random(seed)
-            scene = Scene(root, rng, width, height, sorted(families))
+            scene = Scene(root, rng, width, height, sorted(families), context)
             scene.build()
             shot = _stable_grab(root, grabber, width, height)
             targets = scene.collect(limit)
@@ -749,6 +986,7 @@ def worker(size: str, seeds: list[int], images: Path, limit: int) -> None:
                     "data_source": source,
                     "text": t["text"],
                     "font": f"{scene.family} {scene.px}px",
+                    **{key: t[key] for key in ("context", "near") if key in t},
                 }
                 for t in targets
             ]
@@ -778,7 +1016,9 @@ def _stable_grab(root: Any, grabber: Any, width: int, height: int) -> Any:
     return previous
 
 
-def generate(out: Path, screens: int, seed: int, sizes: list[str], limit: int) -> list[dict[str, Any]]:
+def generate(
+    out: Path, screens: int, seed: int, sizes: list[str], limit: int, context: bool = False
+) -> list[dict[str, Any]]:
     """Render ``screens`` screens over ``sizes`` under private Xvfb servers; returns the dataset items."""
     sys.path.insert(0, str(ROOT))
     from tests.support.xvfb import start_xvfb
@@ -806,6 +1046,7 @@ def generate(out: Path, screens: int, seed: int, sizes: list[str], limit: int) -
                 ",".join(map(str, seeds)),
                 "--targets-per-screen",
                 str(limit),
+                *(["--context"] if context else []),
             ]
             done = subprocess.run(command, env=xvfb.env(), capture_output=True, text=True, timeout=60 + 10 * len(seeds))
         finally:
@@ -826,16 +1067,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sizes", default=SIZES, help=f"comma-separated WxH (default {SIZES})")
     parser.add_argument("--targets-per-screen", type=int, default=16)
+    parser.add_argument(
+        "--context",
+        action="store_true",
+        help="add windows that repeat a target, with instructions naming its row or place",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--seeds", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, [int(s) for s in args.seeds.split(",")], args.out / "images", args.targets_per_screen)
+        seeds = [int(s) for s in args.seeds.split(",")]
+        worker(args.worker, seeds, args.out / "images", args.targets_per_screen, args.context)
         return 0
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    items = generate(args.out, args.screens, args.seed, sizes, args.targets_per_screen)
+    items = generate(args.out, args.screens, args.seed, sizes, args.targets_per_screen, args.context)
     kinds = {k: sum(1 for i in items if i["data_type"] == k) for k in ("text", "icon")}
-    print(f"{len(items)} targets ({kinds['text']} text, {kinds['icon']} icon) on {args.screens} screens in {args.out}")
+    named = sum(1 for i in items if "context" in i)
+    extra = f", {named} of them named by context" if args.context else ""
+    print(
+        f"{len(items)} targets ({kinds['text']} text{extra}, {kinds['icon']} icon) on {args.screens} screens "
+        f"in {args.out}"
+    )
     return 0
 
 

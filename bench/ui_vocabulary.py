@@ -263,3 +263,87 @@ PREFERRED_FONTS = [
     "Noto Sans CJK SC",
 ]
 FONT_PX = {1280: (11, 15), 1366: (11, 15), 1920: (12, 17), 2560: (15, 22)}
+
+# --- windows that show a target more than once (--context) ----------------------------------------
+# Their instructions name the context a person would use: the row's name, the sidebar, the bottom.
+# A row's action is never also one of its cells' values (a role "编辑" beside an "编辑" button would
+# make "编辑 for 李娜" ambiguous for a person too).
+
+DEVICES = [
+    "LivingRoom-TV",
+    "Kitchen-Speaker",
+    "Office-Printer",
+    "Garage-Camera",
+    "Kids-Tablet",
+    "Bedroom-Lamp",
+    "Hall-Thermostat",
+    "Study-Laptop",
+    "Porch-Doorbell",
+    "Guest-Phone",
+]
+ZH_NAMES = ["李娜", "王伟", "张敏", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴芳"]
+ROW_TABLES = {
+    # title: (noun, column headers, row actions)
+    "Connected Devices": ("device", ["Device", "IP address", "Status"], ["Block", "Disconnect", "Rename"]),
+    "Devices — Home Network": ("device", ["Device", "IP address", "Status"], ["Block", "Disconnect", "Rename"]),
+    "Team Members": ("user", ["Name", "Role", "Last seen"], ["Remove", "Reset password", "Suspend"]),
+    "User Accounts": ("user", ["Name", "Role", "Last seen"], ["Delete", "Reset password", "Suspend"]),
+    "用户管理": ("user", ["用户名", "角色", "状态"], ["重置密码", "禁用", "删除"]),
+    "成员列表": ("user", ["用户名", "角色", "状态"], ["重置密码", "移除", "修改"]),
+}
+ROW_CELLS = {
+    "IP address": [f"192.168.1.{n}" for n in range(10, 60, 3)],
+    "Status": ["Online", "Offline", "Idle"],
+    "Role": ["Admin", "Editor", "Viewer", "Owner"],
+    "Last seen": ["just now", "5 min ago", "2 h ago", "yesterday", "3 days ago"],
+    "角色": ["管理员", "编辑", "访客"],
+    "状态": ["正常", "已禁用", "待激活"],
+}
+ROW_TEMPLATES = [
+    "{t} for the {noun} {n}",
+    "click {t} for {n}",
+    "{t} in the row of {n}",
+    "press the {t} button next to {n}",
+    "{t} for {noun} {n}",
+]
+SIDEBAR_ITEMS = [
+    "Dashboard",
+    "Orders",
+    "Customers",
+    "Product management",
+    "Inventory",
+    "Marketing campaigns",
+    "Reports",
+    "Shipping settings",
+    "Discount codes",
+]
+ZH_SIDEBAR_ITEMS = ["仪表盘", "订单", "客户", "商品管理", "库存", "营销活动", "报表", "系统设置"]
+ADMIN_ACTIONS = ["Add new", "Export report", "Filters"]
+ZH_ADMIN_ACTIONS = ["新建", "导出", "筛选"]
+SIDEBAR_TEMPLATES = [
+    "{t} in the left sidebar",
+    "{t} in the sidebar",
+    "the {t} link in the left sidebar",
+    "click {t} in the navigation",
+]
+HEADING_TEMPLATES = ["the {t} heading on the right", "{t} title on the right"]
+IDE_FILES = ["api.ts", "index.ts", "App.tsx", "routes.ts", "store.ts", "styles.css", "package.json", "tsconfig.json"]
+IDE_CODE = [
+    "export async function fetchOrders(page: number) {",
+    "  const response = await api.get(`/orders?page=${page}`);",
+    "  return response.data as Order[];",
+    "}",
+    "import { createStore } from './store';",
+    "const routes = [{ path: '/', component: Home }];",
+]
+TAB_TEMPLATES = ["the {t} editor tab", "{t} tab", "the {t} tab at the top"]
+TREE_TEMPLATES = ["{t} in the file explorer", "{t} in the left sidebar"]
+HELP_BOTTOM_TEMPLATES = ["{t} at the bottom of the form", "the {t} button at the bottom", "the {t} button next to {n}"]
+HELP_TOP_TEMPLATES = ["{t} in the menu bar", "the {t} menu at the top"]
+CONTEXT_TITLES = {
+    "rows": list(ROW_TABLES)[:4],
+    "rows_zh": list(ROW_TABLES)[4:],
+    "admin": ["Store Admin", "Back Office", "后台管理"],
+    "ide": ["web-app — Code", "Project — IDE", "frontend — Editor"],
+    "help_form": ["Support Request", "New Ticket", "Send Feedback"],
+}

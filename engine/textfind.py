@@ -1,9 +1,15 @@
-"""Finding a piece of text among OCR lines: normalised, fuzzy on case and spacing, sub-line aware.
+"""Finding a piece of text among OCR lines, as a person reads it: normalised, fuzzy on case, spacing
+and OCR slips, sub-line aware, across wrapped lines.
 
 Pure functions. OCR reads a line of text at a time, and a line is often more than the text asked
 for (a toolbar's "New  Open  Save" can come back as one line), so a match inside a longer line gets
 a sub-box estimated from character widths. Neighbouring lines on one row are also tried together,
-for text that OCR split in two ("Save" + "As...").
+for text that OCR split in two ("Save" + "As..."), and so are lines stacked like one wrapped text
+("Product" above "management" in a narrow sidebar, "商品" above "管理"): such a match's box is the
+union of its lines. A match always covers the whole query: a line that holds only part of it
+("Product" for "Add product") is no match, however similar.
+
+Choosing one match among several (and what to say when there is none) is :mod:`engine.locate`'s job.
 """
 
 from __future__ import annotations
@@ -155,9 +161,19 @@ def _normalized_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def _candidates(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[int, ...]]]:
-    """Each line, and each pair of neighbouring lines on one row joined with a space."""
-    found = [(line.text, line.box, line.chars) for line in lines]
+@dataclass(frozen=True)
+class _Segment:
+    """The part ``[start, end)`` of a candidate's text that one box (one OCR line, or one row) holds."""
+
+    start: int
+    end: int
+    box: Box
+    chars: tuple[int, ...]
+
+
+def _row_pairs(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[_Segment, ...]]]:
+    """Each pair of neighbouring lines on one row, joined with a space (text OCR split in two)."""
+    found: list[tuple[str, Box, tuple[_Segment, ...]]] = []
     ordered = sorted(lines, key=lambda line: line.box[1])
     for i, a in enumerate(ordered):
         ax1, ay1, ax2, ay2 = a.box
@@ -173,7 +189,91 @@ def _candidates(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[int, ...
             chars: tuple[int, ...] = ()
             if len(a.chars) == len(a.text) and len(b.chars) == len(b.text):
                 chars = (*a.chars, (ax2 + bx1) // 2, *b.chars)
-            found.append((f"{a.text} {b.text}", (ax1, min(ay1, by1), bx2, max(ay2, by2)), chars))
+            text = f"{a.text} {b.text}"
+            box = (ax1, min(ay1, by1), bx2, max(ay2, by2))
+            found.append((text, box, (_Segment(0, len(text), box, chars),)))
+    return found
+
+
+_MAX_WRAPPED_LINES = 4
+
+
+def _continues(a: Box, b: Box) -> bool:
+    """Whether line ``b`` reads as the next line of a text wrapped from line ``a``.
+
+    Same font size (similar heights), just below (the boxes may overlap a little: OCR pads them, and
+    toolkits set wrapped lines tight), and aligned on the left, the centre or the right.
+    """
+    ax1, ay1, ax2, ay2 = a
+    bx1, by1, bx2, by2 = b
+    ha, hb = ay2 - ay1, by2 - by1
+    height = max(ha, hb)
+    if height <= 0 or min(ha, hb) < 0.7 * height:
+        return False
+    gap = by1 - ay2
+    if not -0.45 * height <= gap <= 0.8 * height or (by1 + by2) - (ay1 + ay2) < 1.1 * height:
+        return False
+    if min(ax2, bx2) <= max(ax1, bx1):
+        return False
+    tolerance = max(4.0, 0.6 * height)
+    return abs(ax1 - bx1) <= tolerance or abs((ax1 + ax2) - (bx1 + bx2)) <= 2 * tolerance or abs(ax2 - bx2) <= tolerance
+
+
+def _wrap_join(first: str, second: str) -> tuple[str, str, str]:
+    """How a wrapped text's next line joins it: ``(first as kept, separator, second as kept)``.
+
+    CJK runs join without a space, and a word hyphenated at the break ("manage-" + "ment") loses the hyphen.
+    """
+    first, second = first.rstrip(), second.lstrip()
+    if len(first) > 1 and first[-1] == "-" and first[-2].isalpha() and second[:1].islower():
+        return first[:-1], "", second
+    if first and second and _wide(first[-1]) and _wide(second[0]):
+        return first, "", second
+    return first, " ", second
+
+
+def _wrapped_runs(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[_Segment, ...]]]:
+    """Every run of 2 to 4 lines stacked like one wrapped text, joined, with one segment per line."""
+    ordered = sorted(lines, key=lambda line: (line.box[1], line.box[0]))
+    below: dict[int, int] = {}
+    for i, a in enumerate(ordered):
+        best: tuple[int, int] | None = None
+        height = a.box[3] - a.box[1]
+        for j in range(i + 1, len(ordered)):
+            b = ordered[j].box
+            if b[1] > a.box[3] + height:
+                break
+            if _continues(a.box, b) and (best is None or b[1] < best[0]):
+                best = (b[1], j)
+        if best is not None:
+            below[i] = best[1]
+    found: list[tuple[str, Box, tuple[_Segment, ...]]] = []
+    for first in below:
+        start_line = ordered[first]
+        current, text = first, start_line.text
+        segments = [_Segment(0, len(text), start_line.box, start_line.chars)]
+        boxes = [start_line.box]
+        while current in below and len(segments) < _MAX_WRAPPED_LINES:
+            current = below[current]
+            line = ordered[current]
+            kept, separator, second = _wrap_join(text, line.text)
+            last = segments[-1]
+            segments[-1] = _Segment(last.start, min(last.end, len(kept)), last.box, last.chars)
+            text = kept + separator + second
+            segments.append(_Segment(len(kept) + len(separator), len(text), line.box, line.chars))
+            boxes.append(line.box)
+            box = (min(b[0] for b in boxes), boxes[0][1], max(b[2] for b in boxes), max(b[3] for b in boxes))
+            found.append((text, box, tuple(segments)))
+    return found
+
+
+def _candidates(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[_Segment, ...], bool]]:
+    """Each line, each pair of neighbouring lines on one row, and each run of wrapped lines (flagged)."""
+    found: list[tuple[str, Box, tuple[_Segment, ...], bool]] = [
+        (line.text, line.box, (_Segment(0, len(line.text), line.box, line.chars),), False) for line in lines
+    ]
+    found += [(text, box, segments, False) for text, box, segments in _row_pairs(lines)]
+    found += [(text, box, segments, True) for text, box, segments in _wrapped_runs(lines)]
     return found
 
 
@@ -181,11 +281,23 @@ def _candidates(lines: Sequence[TextBox]) -> list[tuple[str, Box, tuple[int, ...
 class _Candidate:
     text: str
     box: Box
-    chars: tuple[int, ...]
+    segments: tuple[_Segment, ...]
+    wrapped: bool
     normal: str
     where: list[int]
     squashed: str
     folded: str
+
+    def span_box(self, start: int, end: int) -> Box:
+        """The box of ``text[start:end]``: the union of its part of each segment it touches."""
+        boxes = []
+        for seg in self.segments:
+            a, b = max(start, seg.start), min(end, seg.end)
+            if a < b:
+                boxes.append(sub_box(seg.box, self.text[seg.start : seg.end], a - seg.start, b - seg.start, seg.chars))
+        if not boxes:
+            return self.box
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 class TextIndex:
@@ -194,56 +306,78 @@ class TextIndex:
     def __init__(self, lines: Sequence[TextBox]) -> None:
         self.lines = list(lines)
         self._candidates: list[_Candidate] = []
-        for text, box, chars in _candidates(self.lines):
+        for text, box, segments, wrapped in _candidates(self.lines):
             normal, where = _normalized_with_map(text)
             if normal:
                 squashed = squash(text)
-                self._candidates.append(_Candidate(text, box, chars, normal, where, squashed, fold(squashed)))
+                self._candidates.append(
+                    _Candidate(text, box, segments, wrapped, normal, where, squashed, fold(squashed))
+                )
+
+    def texts(self) -> list[str]:
+        """What a person reads on the screen: each line, then each run of lines that may be one wrapped text.
+
+        Both in reading order, without repeats.
+        """
+        order = sorted(self.lines, key=lambda line: (line.box[1] // 12, line.box[0]))
+        runs = sorted((c for c in self._candidates if c.wrapped), key=lambda c: (c.box[1] // 12, c.box[0]))
+        return list(dict.fromkeys([line.text for line in order] + [c.text for c in runs]))
 
     def find(self, query: str, *, min_score: float = 0.8) -> list[TextMatch]:
         """Every place ``query`` appears, best first (then in reading order).
 
-        Scores: 1.0 for a whole line equal to the query (case and spacing aside), 0.98 with punctuation
-        aside, 0.96 with OCR look-alikes (0/O, 1/l/I) aside; about
-        0.9 for a whole-word part of a longer line; lower for near matches (OCR slips like "Fiter"),
-        which are tried only for queries of four letters or more and kept from ``min_score`` up.
+        Scores: 1.0 for a whole line (or wrapped text) equal to the query (case and spacing aside),
+        0.98 with punctuation aside (unless both have punctuation, and it differs: a near match at
+        0.93), 0.96 with OCR look-alikes (0/O, 1/l/I) aside; about 0.9 for a
+        whole-word part of a longer line; lower for near matches (OCR slips like "Fiter"), which are
+        tried only for queries of four letters or more and kept from ``min_score`` up. A near match
+        must hold every word of the query, all but a few characters of it: a line showing only part
+        of the query ("Product" for "Add product") is not a match. A wrapped text (lines stacked as
+        one, which may as well be a list) matches exactly or in whole words, never as a near match.
         """
         wanted = normalize(query)
         wanted_squashed = squash(query)
         if not wanted:
             return []
         wanted_folded = fold(wanted_squashed)
+        wanted_punctuation = _punctuation(wanted)
         matches: list[TextMatch] = []
         for c in self._candidates:
             if c.normal == wanted:
                 matches.append(TextMatch(c.box, c.text, 1.0, c.box))
                 continue
             # Punctuation aside ("Name:" for "Name"), then OCR's look-alikes aside ("Ctrl+0" for "Ctrl+O").
-            if wanted_squashed and c.squashed == wanted_squashed:
-                matches.append(TextMatch(c.box, c.text, 0.98, c.box))
-                continue
-            if wanted_folded and c.folded == wanted_folded:
-                matches.append(TextMatch(c.box, c.text, 0.96, c.box))
+            # Where both show punctuation and it differs ("Ctrl+-" for "Ctrl+="), it is only a near match.
+            same = wanted_squashed and c.squashed == wanted_squashed
+            if same or (wanted_folded and c.folded == wanted_folded):
+                if _punctuation(c.normal) and wanted_punctuation and _punctuation(c.normal) != wanted_punctuation:
+                    matches.append(TextMatch(c.box, c.text, 0.93, c.box, "fuzzy"))
+                else:
+                    matches.append(TextMatch(c.box, c.text, 0.98 if same else 0.96, c.box))
                 continue
             hit = _word_find(c.normal, wanted)
             if hit is not None:
                 start, end = c.where[hit], c.where[hit + len(wanted) - 1] + 1
                 # Longer lines make a part-match less certain.
                 score = 0.9 - 0.05 * (1 - len(wanted) / len(c.normal))
-                box = sub_box(c.box, c.text, start, end, c.chars)
-                matches.append(TextMatch(box, c.text[start:end], score, c.box, "part"))
+                matches.append(TextMatch(c.span_box(start, end), c.text[start:end], score, c.box, "part"))
                 continue
-            if len(wanted_squashed) < 4 or not _could_be_similar(c.squashed, wanted_squashed, min_score):
+            if c.wrapped or len(wanted_squashed) < 4 or not _could_be_similar(c.squashed, wanted_squashed, min_score):
+                # Lines stacked like a wrapped text may be a list: they match exactly or not at all.
                 continue
             ratio = SequenceMatcher(None, c.squashed, wanted_squashed, autojunk=False).ratio()
             if ratio >= min_score:
-                matches.append(TextMatch(c.box, c.text, 0.95 * ratio, c.box, "fuzzy"))
+                if _holds_with_slips(c.normal, wanted):
+                    matches.append(TextMatch(c.box, c.text, 0.95 * ratio, c.box, "fuzzy"))
                 continue
             partial = _fuzzy_part(c.normal, wanted)
-            if partial is not None and partial[2] >= min_score:
+            if (
+                partial is not None
+                and partial[2] >= min_score
+                and _holds_with_slips(c.normal[partial[0] : partial[1]], wanted)
+            ):
                 start, end = c.where[partial[0]], c.where[partial[1] - 1] + 1
-                box = sub_box(c.box, c.text, start, end, c.chars)
-                matches.append(TextMatch(box, c.text[start:end], 0.85 * partial[2], c.box, "fuzzy"))
+                matches.append(TextMatch(c.span_box(start, end), c.text[start:end], 0.85 * partial[2], c.box, "fuzzy"))
         # A line and the pair holding it can both match: keep the best, then the tightest, per place.
         matches.sort(key=lambda m: (-m.score, (m.box[2] - m.box[0]) * (m.box[3] - m.box[1])))
         unique: list[TextMatch] = []
@@ -252,6 +386,39 @@ class TextIndex:
                 unique.append(match)
         unique.sort(key=lambda m: (-round(m.score, 3), m.box[1] // 8, m.box[0]))
         return unique
+
+
+def _punctuation(normal: str) -> str:
+    """The characters of a normalised text that are neither letters, digits nor spaces, in order."""
+    return "".join(c for c in normal if not c.isalnum() and not c.isspace())
+
+
+def _holds_with_slips(shown: str, query: str) -> bool:
+    """Whether ``shown`` holds all of ``query`` but for a few OCR slips (both :func:`normalize`d).
+
+    One character of a short query (under 8 letters and digits), two or 15 % of a longer one may be
+    missing or misread; every word of the query must be at least half there, and not lack two or
+    more characters at its start or end (that is another word: "Block" does not hold "Unblock").
+    So "Fiter" holds "Filter", but "Product" does not hold "Add product", nor "Sign" "Sign in".
+    """
+    words = [w for w in (fold(squash(word)) for word in query.split()) if w]
+    wanted = "".join(words)
+    seen = fold(squash(shown))
+    if not wanted or not seen:
+        return False
+    covered = [False] * len(wanted)
+    for block in SequenceMatcher(None, seen, wanted, autojunk=False).get_matching_blocks():
+        covered[block.b : block.b + block.size] = [True] * block.size
+    allowed = 1 if len(wanted) < 8 else max(2, round(0.15 * len(wanted)))
+    if covered.count(False) > allowed:
+        return False
+    start = 0
+    for word in words:
+        mask = covered[start : start + len(word)]
+        start += len(word)
+        if 2 * sum(mask) < len(word) or (len(word) > 2 and (mask[:2] == [False, False] or mask[-2:] == [False, False])):
+            return False
+    return True
 
 
 def find_text(query: str, lines: Sequence[TextBox], *, min_score: float = 0.8) -> list[TextMatch]:

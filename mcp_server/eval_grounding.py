@@ -8,8 +8,14 @@ ScreenSpot and ScreenSpot-v2 write ``bbox`` as ``[x, y, width, height]``; Screen
 ``[x1, y1, x2, y2]`` and ``ui_type`` instead of ``data_type`` (recognised by its ``ui_type`` or
 ``img_size`` keys, or forced with ``--bbox-format``). A prediction is a hit when the point lies
 inside the box (edges included). Prints accuracy per data type and overall; the last line is a
-JSON object with the same numbers. ``--predictions-out`` writes one JSON line per item:
-``{"img_filename", "instruction", "point": [x, y] or null}`` (null: the locator abstained).
+JSON object with the same numbers. Items that carry a ``context`` key (``bench/generate_ui.py
+--context`` writes ``near`` or ``position`` for instructions that name the target's row or place)
+are also counted per context (``by_context``; ``none`` for the others). ``--predictions-out`` writes
+one JSON line per item: ``{"img_filename", "instruction", "point": [x, y] or null}`` (null: the
+locator abstained).
+
+The OCR locator chooses as ``click_text`` does (:func:`engine.locate.choose_text`): an ambiguous
+text is an abstention, and context named in the instruction chooses among occurrences.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ class Item:
     instruction: str
     box: tuple[float, float, float, float]
     data_type: str
+    context: str | None = None
+    """How the instruction names the target's context (``near``, ``position``), when the dataset says."""
 
 
 def load_dataset(path: Path, bbox_format: str = "auto") -> list[Item]:
@@ -74,7 +82,8 @@ def load_dataset(path: Path, bbox_format: str = "auto") -> list[Item]:
         corners = bbox_format == "xyxy" or (bbox_format == "auto" and ("ui_type" in entry or "img_size" in entry))
         box = (x, y, a, b) if corners else (x, y, x + a, y + b)
         kind = str(entry.get("data_type") or entry.get("ui_type") or "unknown")
-        items.append(Item(name, instruction, box, kind))
+        context = entry.get("context")
+        items.append(Item(name, instruction, box, kind, str(context) if context else None))
     return items
 
 
@@ -95,6 +104,7 @@ async def evaluate(
 ) -> dict[str, Any]:
     """Run ``locator`` on every item (each image opened once) and score the clicks."""
     by_type: dict[str, dict[str, int]] = {}
+    by_context: dict[str, dict[str, int]] = {}
     started = time.perf_counter()
     order: dict[str, list[Item]] = {}
     for item in items:
@@ -109,10 +119,13 @@ async def evaluate(
         for item in group:
             located = await locator.locate(image, item.instruction)
             point = located.point if located is not None else None
-            counts = by_type.setdefault(item.data_type, {"n": 0, "hits": 0, "abstained": 0})
-            counts["n"] += 1
-            counts["hits"] += hit(point, item.box)
-            counts["abstained"] += point is None
+            landed = hit(point, item.box)
+            groups = [by_type.setdefault(item.data_type, {"n": 0, "hits": 0, "abstained": 0})]
+            groups.append(by_context.setdefault(item.context or "none", {"n": 0, "hits": 0, "abstained": 0}))
+            for counts in groups:
+                counts["n"] += 1
+                counts["hits"] += landed
+                counts["abstained"] += point is None
             if predictions is not None:
                 record = {
                     "img_filename": name,
@@ -124,30 +137,39 @@ async def evaluate(
             print(f"{done}/{len(order)} images", file=log, flush=True)
     total = sum(c["n"] for c in by_type.values())
     hits = sum(c["hits"] for c in by_type.values())
-    return {
+    report: dict[str, Any] = {
         "locator": locator.name,
         "items": total,
         "images": len(order),
         "accuracy": round(hits / total, 4) if total else 0.0,
         "hits": hits,
         "abstained": sum(c["abstained"] for c in by_type.values()),
-        "by_type": {
-            kind: {**counts, "accuracy": round(counts["hits"] / counts["n"], 4)}
-            for kind, counts in sorted(by_type.items())
-        },
+        "by_type": _with_accuracy(by_type),
         "seconds": round(time.perf_counter() - started, 1),
+    }
+    if set(by_context) != {"none"}:
+        report["by_context"] = _with_accuracy(by_context)
+    return report
+
+
+def _with_accuracy(groups: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {**counts, "accuracy": round(counts["hits"] / counts["n"], 4)} for name, counts in sorted(groups.items())
     }
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:
     """Human-readable lines; the last is the report as one JSON object."""
     lines = [f"{report['locator']} locator: {report['items']} targets on {report['images']} images"]
-    for kind, counts in report["by_type"].items():
+    labels = [(kind, counts) for kind, counts in report["by_type"].items()]
+    labels += [(f"context {kind}", counts) for kind, counts in report.get("by_context", {}).items()]
+    width = max([8, *(len(label) for label, _ in labels)])
+    for label, counts in labels:
         lines.append(
-            f"{kind:8} {counts['hits']:5}/{counts['n']:<5} {counts['accuracy'] * 100:6.1f}%"
+            f"{label:{width}} {counts['hits']:5}/{counts['n']:<5} {counts['accuracy'] * 100:6.1f}%"
             f"  (abstained {counts['abstained']})"
         )
-    lines.append(f"{'overall':8} {report['hits']:5}/{report['items']:<5} {report['accuracy'] * 100:6.1f}%")
+    lines.append(f"{'overall':{width}} {report['hits']:5}/{report['items']:<5} {report['accuracy'] * 100:6.1f}%")
     lines.append(json.dumps(report, ensure_ascii=False))
     return lines
 

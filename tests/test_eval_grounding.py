@@ -1,4 +1,5 @@
-"""``vlm-desktop-mcp eval-grounding`` end to end: a generated screen set, the real CLI, real OCR."""
+"""``vlm-desktop-mcp eval-grounding`` end to end: a generated screen set, the real CLI, real OCR; and its
+scoring on a stub locator (no display)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+from PIL import Image
 
+from engine.locate import Located
+from mcp_server.eval_grounding import Item, report_lines
+from mcp_server.eval_grounding import evaluate as score
 from tests.conftest import needs_display
 from tests.support.servers import free_port
 from tests.support.standin import Scenario, StandIn
 
-pytestmark = [needs_display]
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (1280, 800)
 
@@ -49,6 +54,7 @@ def inside(point: list[int] | None, bbox: list[float]) -> bool:
     return point is not None and x <= point[0] <= x + w and y <= point[1] <= y + h
 
 
+@needs_display
 def test_the_generator_writes_the_screenspot_schema(dataset: Path) -> None:
     data = items(dataset / "dataset.json")
     assert len(data) >= 12
@@ -59,6 +65,7 @@ def test_the_generator_writes_the_screenspot_schema(dataset: Path) -> None:
     assert {i["data_type"] for i in data} == {"text", "icon"}
 
 
+@needs_display
 def test_ocr_locator_hits_text_targets_and_abstains_on_icons(dataset: Path, tmp_path: Path) -> None:
     predictions = tmp_path / "predictions.jsonl"
     done = evaluate(
@@ -86,6 +93,7 @@ def test_ocr_locator_hits_text_targets_and_abstains_on_icons(dataset: Path, tmp_
     assert all(p["point"] is None for p, i in zip(written, data, strict=True) if i["data_type"] == "icon")
 
 
+@needs_display
 def test_screenspot_pro_boxes_and_fields_are_read_too(dataset: Path, tmp_path: Path) -> None:
     pro = [
         {"img_filename": i["img_filename"], "instruction": i["instruction"], "ui_type": i["data_type"],
@@ -100,6 +108,7 @@ def test_screenspot_pro_boxes_and_fields_are_read_too(dataset: Path, tmp_path: P
     assert set(report["by_type"]) == {"text", "icon"} and report["by_type"]["text"]["accuracy"] >= 0.9
 
 
+@needs_display
 def test_model_and_hybrid_locators_ask_for_qwen_points(dataset: Path, tmp_path: Path, standin: StandIn) -> None:
     # One screen, and a stand-in that knows its targets: it answers point_2d on the 0-1000 grid.
     data = items(dataset / "dataset.json")
@@ -128,6 +137,7 @@ def test_model_and_hybrid_locators_ask_for_qwen_points(dataset: Path, tmp_path: 
     assert asked["model"] == len(first) and icons <= asked["hybrid"] < len(first)
 
 
+@needs_display
 def test_bad_input_and_a_dead_model_are_clear_errors(dataset: Path, tmp_path: Path) -> None:
     missing = evaluate("--dataset", str(tmp_path / "nope.json"), "--images", str(dataset / "images"))
     assert missing.returncode == 2 and "cannot read dataset" in missing.stderr and not missing.stdout
@@ -141,3 +151,68 @@ def test_bad_input_and_a_dead_model_are_clear_errors(dataset: Path, tmp_path: Pa
         "--base-url", f"http://127.0.0.1:{free_port()}/v1", "--limit", "1", env={"VLM_DESKTOP_MODEL__RETRIES": "0"},
     )  # fmt: skip
     assert dead.returncode == 1 and "cannot reach the model server" in dead.stderr and not dead.stdout
+
+
+@needs_display
+def test_context_instructions_choose_among_repeated_texts(tmp_path: Path) -> None:
+    # --context screens repeat target texts; their instructions name the row or the place.
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate_ui.py"), "--out", str(tmp_path), "--screens", "3",
+         "--seed", "23", "--sizes", "1920x1080", "--targets-per-screen", "12", "--context"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    data = items(tmp_path / "dataset.json")
+    named = [i for i in data if "context" in i]
+    assert {i["context"] for i in named} == {"near", "position"}
+    assert all(i["data_type"] == "text" and ("near" in i) == (i["context"] == "near") for i in named)
+    done = evaluate(
+        "--dataset", str(tmp_path / "dataset.json"), "--images", str(tmp_path / "images"), "--locator", "ocr"
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    by_context = report["by_context"]
+    assert by_context["near"]["n"] + by_context["position"]["n"] == len(named)
+    assert by_context["near"]["hits"] + by_context["position"]["hits"] >= 0.8 * len(named), done.stdout
+    assert any(line.startswith("context near") for line in done.stdout.splitlines())
+    # Without the context, the same targets are ambiguous: the OCR locator abstains rather than guess.
+    bare = [dict(i, instruction=i["text"]) for i in named]
+    (tmp_path / "bare.json").write_text(json.dumps(bare, ensure_ascii=False), encoding="utf-8")
+    done = evaluate("--dataset", str(tmp_path / "bare.json"), "--images", str(tmp_path / "images"), "--locator", "ocr")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["abstained"] >= 0.8 * len(named), done.stdout
+
+
+class Stub:
+    """A locator answering fixed points per instruction."""
+
+    name = "stub"
+
+    def __init__(self, points: dict[str, tuple[int, int] | None]) -> None:
+        self.points = points
+
+    async def locate(self, image: Image.Image, instruction: str) -> Located | None:
+        point = self.points[instruction]
+        return None if point is None else Located(point, self.name, 1.0)
+
+
+def test_scores_are_counted_per_type_and_per_context(tmp_path: Path) -> None:
+    Image.new("RGB", (100, 100)).save(tmp_path / "a.png")
+    data = [
+        Item("a.png", "Save", (0, 0, 10, 10), "text"),
+        Item("a.png", "Block for Alice", (20, 20, 30, 30), "text", "near"),
+        Item("a.png", "Orders in the sidebar", (40, 40, 50, 50), "text", "position"),
+        Item("a.png", "search icon", (60, 60, 70, 70), "icon"),
+    ]
+    stub = Stub({"Save": (5, 5), "Block for Alice": (25, 25), "Orders in the sidebar": None, "search icon": (0, 0)})
+    report = anyio.run(score, data, tmp_path, stub)
+    assert report["by_type"]["text"] == {"n": 3, "hits": 2, "abstained": 1, "accuracy": 0.6667}
+    assert report["by_context"] == {
+        "near": {"n": 1, "hits": 1, "abstained": 0, "accuracy": 1.0},
+        "none": {"n": 2, "hits": 1, "abstained": 0, "accuracy": 0.5},
+        "position": {"n": 1, "hits": 0, "abstained": 1, "accuracy": 0.0},
+    }
+    lines = report_lines(report)
+    assert any(line.startswith("context position") for line in lines)
+    # A dataset without context keys reports no per-context counts.
+    plain = anyio.run(score, [data[0], data[3]], tmp_path, stub)
+    assert "by_context" not in plain
