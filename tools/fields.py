@@ -135,7 +135,12 @@ def _boxes(
             if height < max(12, text_height) or height > MAX_FIELD_HEIGHT:
                 continue
             shared = _overlap(top, bottom)
-            if shared < 0.85 * max(top.length, bottom.length) or not _encloses(pixels, top, bottom):
+            if shared < 0.85 * max(top.length, bottom.length):
+                continue
+            # A field holds no long edge of its own: one between them means they belong to different boxes.
+            if any(top.y + 2 < e.y < bottom.y - 2 and _overlap(e, top) >= 0.2 * shared for e in edges[i + 1 : j]):
+                continue
+            if not _encloses(pixels, top, bottom):
                 continue
             boxes.append(((max(top.x1, bottom.x1), top.y + 1, min(top.x2, bottom.x2), bottom.y + 1), "box"))
             paired.update((i, j))

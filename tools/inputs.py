@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 from tools.errors import DesktopUnavailable, InvalidAction
 from tools.keys import is_valid_key
+from tools.unicode_x11 import type_text
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +146,7 @@ class PyAutoGuiDriver:
     """Sends events with pyautogui, imported lazily (it needs ``DISPLAY`` at import time).
 
     Non-ASCII text, which pyautogui drops, is sent on X11 as one keysym per character with
-    ``xdotool key`` (``xdotool type`` mangles case and CJK); elsewhere it is pasted from the clipboard.
+    XTest on keycodes mapped for the text (:mod:`tools.unicode_x11`); elsewhere it is pasted from the clipboard.
     """
 
     def __init__(self, *, pause: float = 0.02, failsafe: bool = True) -> None:
@@ -244,22 +243,9 @@ class PyAutoGuiDriver:
 
     def _type_unicode(self, gui: Any, text: str) -> None:
         if sys.platform.startswith("linux"):
-            xdotool = shutil.which("xdotool")
-            if xdotool is None:
-                raise DesktopUnavailable("typing non-ASCII text on X11 needs xdotool: apt-get install xdotool")
-            # One keysym per character on a spare keycode keeps CJK intact; X reads a lone keysym as the
-            # lowercase of a case pair, so uppercase letters (Ñ, É) need shift held to arrive as typed.
-            keysyms = [f"shift+U{ord(c):04X}" if c != c.lower() else f"U{ord(c):04X}" for c in text]
-            result = subprocess.run(
-                [xdotool, "key", "--delay", "15", *keysyms],
-                stdin=subprocess.DEVNULL,  # in stdio mode stdin is the protocol channel
-                capture_output=True,
-                text=True,
-                timeout=10 + len(text) * 0.1,
-                env=os.environ.copy(),
-            )
-            if result.returncode != 0:
-                raise DesktopUnavailable(f"xdotool failed to type text: {result.stderr.strip()[:200]}")
+            from pyautogui import _pyautogui_x11  # the X connection pyautogui already holds
+
+            type_text(_pyautogui_x11._display, text)
             return
         import pyperclip  # a pyautogui dependency; used only off X11
 

@@ -172,6 +172,11 @@ async def _fill_input(runtime: Runtime, capture: Capture, action: FillInput) -> 
             "Click the field and use `type`, or describe_screen to see what is there."
         )
     if len(found) > 1:
+        # A label beside its field beats text inside a box: a column header over a list sits in a box just
+        # as a placeholder sits in its field, but a field with a label beside it is a field for sure.
+        beside = {box: pair for box, pair in found.items() if pair[1].relation != "inside"}
+        found = beside if len(beside) == 1 else found
+    if len(found) > 1:
         where = "; ".join(f"{m.text!r} at {list(m.box)} with a field at {list(f.box)}" for m, f in found.values())
         raise InvalidAction(
             f"the label {action.label!r} has a field beside it in {len(found)} places ({where}); "
