@@ -118,8 +118,8 @@ def _encloses(pixels: np.ndarray, top: _Edge, bottom: _Edge) -> bool:
     if fill.size == 0 or above.size == 0 or below.size == 0:
         return False
     # A fill of its own differs from the page on both sides (a focus ring or a border above is not a fill).
-    inner = _mode(fill)
-    return all(max(abs(a - b) for a, b in zip(inner, _mode(side), strict=True)) > EDGE for side in (above, below))
+    color = _mode(fill)
+    return all(max(abs(a - b) for a, b in zip(color, _mode(side), strict=True)) > EDGE for side in (above, below))
 
 
 def _boxes(

@@ -40,7 +40,7 @@ from tools.actions import (
 from tools.capture import Capture, Region
 from tools.errors import InvalidAction
 from tools.fields import Field, find_field
-from tools.locate import candidates, find_text
+from tools.locate import TextNotFound, candidates, find_text
 from tools.model_calls import ask_model
 from tools.results import Check
 from tools.runtime import Runtime
@@ -66,7 +66,7 @@ class Stage:
 
 
 def _find(lines: list[TextBox], text: str, occurrence: int | None, near: str | None) -> TextMatch:
-    return find_text(lines, text, occurrence, near=near) if near else find_text(lines, text, occurrence)
+    return find_text(lines, text, occurrence, near=near)
 
 
 async def locate_text(
@@ -76,9 +76,8 @@ async def locate_text(
     lines = await screen_lines(runtime, capture) if runtime.ocr is not None else []
     try:
         return _find(lines, text, occurrence, near)
-    except InvalidAction as exc:
-        absent = "not visible" in str(exc) and text.lower() in str(exc).lower()
-        if not absent or runtime.engine is None or occurrence is not None or near is not None:
+    except TextNotFound as exc:
+        if exc.context or runtime.engine is None or occurrence is not None or near is not None:
             raise
         points = await ask_model(runtime.engine.locate(capture.image, text))
         gx1, gy1, gx2, gy2 = points[0].box
