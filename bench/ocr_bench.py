@@ -9,16 +9,21 @@ In one run, on the same images:
   text matcher, :mod:`engine.textfind`, on each configuration's OCR lines), and seconds per screen;
 * **speed on 1920x1080**: median full-pass time on the sparsest and busiest generated 1920x1080
   screens, and on a synthetic worst case (a screen-filling table, 384 cells), for rapidocr's defaults
-  (``RapidOCR()(image)``) and the tuned pipeline (its crop cache off, so every pass is a real one);
+  (``RapidOCR()(image)``) and the tuned pipeline (its crop cache off, so every pass is a real one):
+  as configured by default (INT8 recognition where its check passed on this machine, else fp32),
+  with fp32 recognition, and with INT8 recognition forced;
+* **the INT8 check's verdict** on this machine (see :mod:`engine.ocr_int8`);
 * **cache**: an unchanged screen again (``cached``), and the same screen with a field's text changed
   (``incremental``), as ratios of the tuned full pass.
 
-Prints Markdown tables; ``--json`` also writes the numbers.
+Prints Markdown tables; ``--json`` also writes the numbers. ``--speed-only`` skips the accuracy
+table (and rapidocr's defaults can be left out of the speed table with ``--skip-defaults``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -40,6 +45,15 @@ from engine.textfind import TextIndex, instruction_queries  # noqa: E402
 
 Reader = Callable[[Image.Image], list[TextBox]]
 TUNED = "tuned (det 1600, the default)"
+FP32 = "tuned, fp32 recognition"
+INT8 = "tuned, INT8 recognition (forced)"
+KEYS = {
+    "rapidocr defaults": "defaults_s",
+    TUNED: "tuned_s",
+    FP32: "tuned_fp32_s",
+    INT8: "tuned_int8_s",
+    "tuned, det 1280": "tuned_det1280_s",
+}
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
@@ -64,9 +78,14 @@ def rapidocr_defaults() -> Reader:
 
 def tuned(**overrides: Any) -> Reader:
     """This project's pipeline (``OcrSettings`` defaults unless overridden), crop cache off."""
+    return tuned_engine(**overrides).read
+
+
+def tuned_engine(**overrides: Any) -> OcrEngine:
+    """:func:`tuned`'s engine, loaded: with INT8 recognition, its copy built and checked (or loaded) first."""
     engine = OcrEngine(OcrSettings(crop_cache_size=0, **overrides))
-    engine.load(wait=True)  # with INT8 recognition: build (or load) the INT8 copy first
-    return engine.read
+    engine.load(wait=True)
+    return engine
 
 
 def timed(read: Reader, image: Image.Image, repeats: int) -> tuple[float, list[TextBox]]:
@@ -78,6 +97,21 @@ def timed(read: Reader, image: Image.Image, repeats: int) -> tuple[float, list[T
         lines = read(image)
         times.append(time.perf_counter() - started)
     return statistics.median(times), lines
+
+
+def timed_together(readers: dict[str, Reader], image: Image.Image, repeats: dict[str, int]) -> dict[str, float]:
+    """Median seconds per pass of each reader (after one warm-up each), runs alternating between the
+    readers, so that other load on the machine weighs on all of them alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in readers}
+    for read in readers.values():
+        read(image)
+    for round_ in range(max(repeats.values())):
+        for name, read in readers.items():
+            if round_ < repeats[name]:
+                started = time.perf_counter()
+                read(image)
+                seconds[name].append(time.perf_counter() - started)
+    return {name: statistics.median(times) for name, times in seconds.items()}
 
 
 def accuracy(read: Reader, dataset: Path) -> dict[str, float]:
@@ -173,35 +207,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--skip-defaults-accuracy", action="store_true", help="rapidocr's defaults are slow")
+    parser.add_argument("--skip-defaults", action="store_true", help="leave rapidocr's defaults out entirely")
+    parser.add_argument("--speed-only", action="store_true", help="no accuracy table: speed and the verdict only")
     args = parser.parse_args(argv)
 
+    default = tuned_engine()
     configs: dict[str, Callable[[], Reader]] = {
         "rapidocr defaults": rapidocr_defaults,
-        "tuned (det 1600, the default)": tuned,
-        "tuned, fp32 recognition": lambda: tuned(precision="fp32"),
+        TUNED: lambda: default.read,
+        FP32: lambda: tuned(precision="fp32"),
+        INT8: lambda: tuned(precision="int8", verify_int8=False),
         "tuned, det 1280": lambda: tuned(det_max_side=1280),
         "tuned, det 960": lambda: tuned(det_max_side=960),
         "tuned, det full resolution": lambda: tuned(det_max_side=0),
         "tuned, no gap splitting": lambda: tuned(split_gap=0),
     }
+    if args.skip_defaults:
+        del configs["rapidocr defaults"]
+    if args.speed_only:
+        configs = {name: make for name, make in configs.items() if name in (TUNED, FP32, INT8, "rapidocr defaults")}
     readers = {name: make() for name, make in configs.items()}
+    verdict = default.int8_verdict
     results: dict[str, Any] = {
-        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        "default_precision": default.precision,
+        "int8_verdict": None if verdict is None else dataclasses.asdict(verdict),
     }
+    print(f"Default recognition here: {default.precision}.", end=" ")
+    print(f"INT8 check: {verdict.summary()}.\n" if verdict else f"INT8: {default.int8_error or 'not checked'}.\n")
 
-    print("## Grounding accuracy (OCR locator, text targets)\n")
-    print("| configuration | targets | click accuracy | read exactly | s / screen |\n|---|---:|---:|---:|---:|")
-    results["accuracy"] = {}
-    for name, read in readers.items():
-        if name == "rapidocr defaults" and args.skip_defaults_accuracy:
-            continue
-        row = accuracy(read, args.dataset)
-        results["accuracy"][name] = row
-        print(
-            f"| {name} | {row['targets']} | {row['accuracy'] * 100:.1f}% | {row['read_exactly'] * 100:.1f}% "
-            f"| {row['s_per_screen']:.2f} |",
-            flush=True,
-        )
+    if not args.speed_only:
+        print("## Grounding accuracy (OCR locator, text targets)\n")
+        print("| configuration | targets | click accuracy | read exactly | s / screen |\n|---|---:|---:|---:|---:|")
+        results["accuracy"] = {}
+        for name, read in readers.items():
+            if name == "rapidocr defaults" and args.skip_defaults_accuracy:
+                continue
+            row = accuracy(read, args.dataset)
+            results["accuracy"][name] = row
+            print(
+                f"| {name} | {row['targets']} | {row['accuracy'] * 100:.1f}% | {row['read_exactly'] * 100:.1f}% "
+                f"| {row['s_per_screen']:.2f} |",
+                flush=True,
+            )
 
     counts, passes = {}, []
     for path in sorted((args.dataset / "images").glob("*_1920x1080.png")):
@@ -222,29 +270,18 @@ def main(argv: list[str] | None = None) -> int:
         f"busy ({max(counts.values())} lines)": Image.open(max(counts, key=counts.__getitem__)).convert("RGB"),
         "worst case: full-screen table (384 cells)": worst_case(),
     }
-    print("\n## Full pass on 1920x1080 (median of", args.repeats, "after a warm-up)\n")
-    print(
-        "| screen | rapidocr defaults | tuned | tuned, fp32 recognition | tuned, det 1280 | speed-up "
-        "| cached / full | incremental / full |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    columns = [name for name in ("rapidocr defaults", TUNED, FP32, INT8, "tuned, det 1280") if name in readers]
+    print("\n## Full pass on 1920x1080 (median of", args.repeats, "alternating runs after a warm-up)\n")
+    print(f"| screen | {' | '.join(columns)} | cached / full | incremental / full |")
+    print(f"|---|{'---:|' * (len(columns) + 2)}")
     results["speed"] = {}
     for label, image in screens.items():
-        default_s, _ = timed(readers["rapidocr defaults"], image, max(1, args.repeats // 2))
-        tuned_s, _ = timed(readers[TUNED], image, args.repeats)
-        fp32_s, _ = timed(readers["tuned, fp32 recognition"], image, args.repeats)
-        fast_s, _ = timed(readers["tuned, det 1280"], image, args.repeats)
-        ratios = cache_ratios(image, tuned_s, args.repeats)
-        results["speed"][label] = {
-            "defaults_s": round(default_s, 3),
-            "tuned_s": round(tuned_s, 3),
-            "tuned_fp32_s": round(fp32_s, 3),
-            "tuned_det1280_s": round(fast_s, 3),
-            **ratios,
-        }
+        repeats = {name: max(1, args.repeats // 2) if name == "rapidocr defaults" else args.repeats for name in columns}
+        seconds = timed_together({name: readers[name] for name in columns}, image, repeats)
+        ratios = cache_ratios(image, seconds[TUNED], args.repeats)
+        results["speed"][label] = {**{KEYS[name]: round(s, 3) for name, s in seconds.items()}, **ratios}
         print(
-            f"| {label} | {default_s:.2f} s | {tuned_s:.2f} s | {fp32_s:.2f} s | {fast_s:.2f} s "
-            f"| {default_s / tuned_s:.1f}x "
+            f"| {label} | {' | '.join(f'{seconds[name]:.2f} s' for name in columns)} "
             f"| {ratios['cached_ratio']:.4f} ({ratios['cached_ms']:.0f} ms) "
             f"| {ratios['incremental_ratio']:.3f} ({ratios['incremental_ms']:.0f} ms) |",
             flush=True,

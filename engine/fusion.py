@@ -4,8 +4,10 @@ A small vision model is good at *what* is on screen and weak at *exactly where*;
 opposite for text. So:
 
 * a model element whose label is text OCR read nearby (case, spacing and punctuation aside, small
-  misreadings forgiven) takes its click point from the OCR box; its box too, unless the model's box
-  is the element around that text (a button around its caption), which is kept;
+  misreadings forgiven) takes its click point, text confidence and label match from OCR. Its box
+  stays the model's when that box holds the text (a button around its caption, a list row, a table
+  cell, a menu item: the widget is larger than its text, and the model knows how large); only a
+  model box that is off (the text lies mostly outside it) is replaced by the text's box;
 * text the model did not list becomes a ``text`` element of its own;
 * repeats are merged: a model element listed twice, an OCR line already used by a fused element.
 
@@ -38,7 +40,13 @@ FIELD_TYPES = frozenset(
 (an input labelled "Name" must not move onto the "Name:" label beside it)."""
 
 _MAX_AREA_RATIO = 16
-"""A model box more than this many times the area of a text is not that text's element."""
+"""A model box more than this many times the area of a text outside it is not that text's element."""
+_MAX_HEIGHT_RATIO = 6
+"""A model box more than this many times the height of a text inside it is a container (a list, a
+text area), not that text's element (a row, a cell, a button)."""
+_HELD_SHARE = 0.5
+"""Share of a text's box that must lie inside a model box (its centre too) for the box to hold it.
+Not all of it: a text box can stick out of a tight row or cell (padded, or the model's box rounded)."""
 
 _TYPE_WORDS = re.compile(
     r"\s*\b(?:button|link|tab|menu item|menu|option|checkbox|check box|radio button|radio|item|label|heading)\s*$",
@@ -96,6 +104,20 @@ def _mostly_inside(inner: Box, outer: Box, share: float) -> bool:
     return _area(inner) > 0 and _intersection(inner, outer) >= share * _area(inner)
 
 
+def _holds(outer: Box, inner: Box) -> bool:
+    """Whether the element box ``outer`` is around the text box ``inner``: the text's centre inside it,
+    and most of the text's box."""
+    cx, cy = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3] and _mostly_inside(inner, outer, _HELD_SHARE)
+
+
+def _could_be_its_text(element: Box, text: Box) -> bool:
+    """Whether ``text`` could be the element's own: inside it and not dwarfed by it, or of its size."""
+    if _holds(element, text):
+        return element[3] - element[1] <= _MAX_HEIGHT_RATIO * max(1, text[3] - text[1])
+    return _area(element) <= _MAX_AREA_RATIO * _area(text)
+
+
 def text_of(label: str) -> str:
     """The text a label quotes: "Submit button" -> "Submit"."""
     stripped = _TYPE_WORDS.sub("", label).strip()
@@ -118,10 +140,9 @@ def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similar
             continue
         found, confidence = match
         text_box = found.box
-        # The model's box is kept when it is the element around this text (a button around its
-        # caption); otherwise the model was off, and the text's box is the element's box.
-        keep = _mostly_inside(text_box, element.box, 0.8)
-        box = element.box if keep else text_box
+        # The widget is larger than its text (a row, a cell, a button's padding): a model box around
+        # the text is kept; one that misses it was misplaced, and the text's box is the better one.
+        box = element.box if _holds(element.box, text_box) else text_box
         score = round(0.5 + 0.5 * confidence * found.score, 3)
         out.append(Perceived(element.type, element.label, box, center_of(text_box), "fused", score))
         for i, line in enumerate(lines):
@@ -149,7 +170,7 @@ def _best_match(element: ModelElement, index: TextIndex, min_similarity: float) 
     # Only text the element could be: inside it, or of its size. A big element (a text area, a
     # panel) next to its caption is not that caption.
     found = index.find(query, min_score=min_similarity)
-    matches = [m for m in found if _area(element.box) <= _MAX_AREA_RATIO * _area(m.box)]
+    matches = [m for m in found if _could_be_its_text(element.box, m.box)]
     if not matches:
         return None
     near = _grown(element.box, 0.5, 24)

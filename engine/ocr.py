@@ -13,7 +13,9 @@ cores. Screens are not photos, and this pipeline is shaped for them:
   once: results are kept by the crop's pixels;
 * a line OCR read across separate elements (menu titles, a label and its field's value) is split
   where the ink shows a wide gap or a border, using where each character was recognised, so a
-  text box is one element's text.
+  text box is one element's text;
+* every box is then shrunk to its glyphs' ink (the detector's boxes are padded several pixels on
+  every side): the pixel analysis is :mod:`engine.ocr_lines`.
 
 All methods here are synchronous and CPU-bound; callers run them in worker threads.
 """
@@ -21,7 +23,6 @@ All methods here are synchronous and CPU-bound; callers run them in worker threa
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import math
 import os
@@ -31,39 +32,30 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
-log = logging.getLogger(__name__)
+from engine.ocr_lines import Box, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
 
-Box = tuple[int, int, int, int]
-"""``(x1, y1, x2, y2)`` in image pixels, ``x2``/``y2`` exclusive."""
+if TYPE_CHECKING:
+    from engine.ocr_int8 import Verdict
+
+__all__ = ["Box", "OcrEngine", "OcrSettings", "OcrUnavailable", "Reading", "TextBox", "rec_input", "to_bgr"]
+
+log = logging.getLogger(__name__)
 
 _REC_HEIGHT = 48
 """The recognition model's fixed input height."""
 _REC_STRIDE_PX = 8
 """The recognition model emits one CTC step per 8 input columns."""
-_INK_CONTRAST = 48
-"""Grey levels from the background above which a pixel is ink (UI text is high-contrast)."""
 _MAX_REC_WIDTH = 48 * 50
 """Crops wider than this (a 50:1 line) are squeezed: longer lines are paragraphs, not UI labels."""
 
 
 class OcrUnavailable(Exception):
     """The OCR models or runtime cannot be loaded (the message says what to install)."""
-
-
-@dataclass(frozen=True)
-class TextBox:
-    """One line of text found on an image."""
-
-    text: str
-    box: Box
-    confidence: float
-    chars: tuple[int, ...] = ()
-    """Each character's centre x (image pixels), when known: for boxes around part of the line."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +79,13 @@ class OcrSettings:
     split_gap: float = 1.8
     """Lines are split where a blank run is wider than this many average characters (0: never)."""
     precision: str = "int8"
-    """``int8``: recognise with an INT8 copy of the model (faster, same benchmark accuracy), built
-    once per machine (see :mod:`engine.ocr_int8`); ``fp32``: the shipped model as is."""
+    """``int8``: recognise with an INT8 copy of the model where it proves itself on this machine
+    (reads as fp32 does, and faster; built and checked once per machine, see
+    :mod:`engine.ocr_int8`), else with fp32; ``fp32``: the shipped model as is."""
     int8_dir: Path | None = None
     """Where the INT8 copy is cached (None: ``$XDG_CACHE_HOME/vlm-desktop-mcp/ocr``)."""
+    verify_int8: bool = True
+    """False: use the INT8 copy whatever its check on this machine says (benchmarks, tests of INT8)."""
 
 
 def _model_dir() -> Path:
@@ -155,6 +150,8 @@ class OcrEngine:
         self._builder: threading.Thread | None = None
         self.int8_error: str | None = None
         """Why the INT8 model could not be made or loaded (recognition then stays fp32)."""
+        self.int8_verdict: Verdict | None = None
+        """The INT8 copy's check on this machine, once known (with ``precision="int8"``)."""
 
     @property
     def precision(self) -> str:
@@ -171,9 +168,10 @@ class OcrEngine:
     def load(self, wait: bool = False) -> None:
         """Load both models now (otherwise the first read does).
 
-        With ``precision="int8"`` and no INT8 copy cached yet, recognition starts on the fp32 model
-        and switches when the copy is built in the background (a few seconds, once per machine);
-        ``wait`` builds it first instead.
+        With ``precision="int8"`` and no checked INT8 copy cached yet (``python -m engine.ocr_int8
+        --build`` makes one during setup), recognition starts on the fp32 model while the copy is
+        built and checked in the background (some seconds, once per machine), and switches to it
+        if it passes the check; ``wait`` waits for that first instead.
         """
         with self._load_lock:
             if self._rec is None:
@@ -188,14 +186,19 @@ class OcrEngine:
         # one thread each, run side by side (less synchronisation than splitting every conv).
         self._det = _session(_find_model(directory, "det"), self._threads)
         source = _find_model(directory, "rec")
-        rec, precision = None, "fp32"
+        rec, precision, checked = None, "fp32", False
         if self.settings.precision == "int8":
             try:
-                from engine.ocr_int8 import int8_path
+                from engine.ocr_int8 import int8_path, load_verdict
 
                 cached = int8_path(source, self.settings.int8_dir)
-                if cached.is_file():
-                    rec, precision = _session(cached, 1), "int8"
+                if cached.is_file() and not self.settings.verify_int8:
+                    rec, precision, checked = _session(cached, 1), "int8", True
+                elif cached.is_file() and (verdict := load_verdict(cached)) is not None:
+                    self.int8_verdict, checked = verdict, True
+                    if verdict.use_int8:
+                        rec, precision = _session(cached, 1), "int8"
+                    log.info("OCR INT8 check cached here: %s", verdict.summary())
             except (OSError, OcrUnavailable) as exc:
                 self.int8_error = f"cannot use the cached INT8 OCR model: {exc}"
                 log.warning("%s; recognising with the fp32 model", self.int8_error)
@@ -208,17 +211,24 @@ class OcrEngine:
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ocr-rec")
         self._rec, self._rec_precision = rec, precision
         self._generation += 1
-        if self.settings.precision == "int8" and precision == "fp32" and self.int8_error is None:
+        if self.settings.precision == "int8" and not checked and self.int8_error is None:
             generation = self._generation
             # Not a daemon: interpreter exit waits for it (killing it inside onnxruntime aborts the process).
             self._builder = threading.Thread(target=self._build_int8, args=(source, generation), name="ocr-int8")
             self._builder.start()
 
     def _build_int8(self, source: Path, generation: int) -> None:
-        from engine.ocr_int8 import ensure_int8
+        from engine.ocr_int8 import ensure_checked, ensure_int8
 
         try:
-            rec = _session(ensure_int8(source, self.settings.int8_dir), 1)
+            if self.settings.verify_int8:
+                model, verdict = ensure_checked(source, self.settings.int8_dir, self.settings.threads)
+                self.int8_verdict = verdict
+                if not verdict.use_int8:
+                    return
+            else:
+                model = ensure_int8(source, self.settings.int8_dir)
+            rec = _session(model, 1)
             characters = rec.get_modelmeta().custom_metadata_map.get("character")
             if ["", *(characters or "").splitlines(), " "] != self._charset:
                 raise OcrUnavailable("the INT8 model's character list differs from the source model's")
@@ -339,38 +349,44 @@ class OcrEngine:
     def read(self, image: Image.Image | np.ndarray, area: Box | None = None) -> list[TextBox]:
         """Every text line on ``image`` (or inside ``area`` of it), boxes in the image's pixels.
 
-        A line OCR read across a wide gap (menu titles, toolbar buttons, table cells) comes back as
-        one :class:`TextBox` per gap-separated piece.
+        Each box is the extent of its glyphs' ink (``x2``/``y2`` exclusive), not the detector's
+        padded box. A line OCR read across a wide gap (menu titles, toolbar buttons, table cells)
+        comes back as one :class:`TextBox` per gap-separated piece.
         """
         array = to_bgr(image)
-        x0 = y0 = 0
+        offset = (0, 0)
         if area is not None:
-            x0, y0, x1, y1 = area
-            array = array[y0:y1, x0:x1]
+            x1, y1, x2, y2 = area
+            array = array[y1:y2, x1:x2]
+            offset = (x1, y1)
         boxes = [box for box, _ in self.detect(array)]
         readings = self.recognize([array[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
-        grey = None
+        return self.lines(array, boxes, readings, offset)
+
+    def lines(
+        self, array: np.ndarray, boxes: Sequence[Box], readings: Sequence[Reading], offset: tuple[int, int] = (0, 0)
+    ) -> list[TextBox]:
+        """The text lines from detected ``boxes`` of the BGR ``array`` and what was read in each: weak
+        readings dropped, lines split at gaps, boxes shrunk to their ink, all moved by ``offset``."""
+        x0, y0 = offset
         found: list[TextBox] = []
         for (x1, y1, x2, y2), reading in zip(boxes, readings, strict=True):
             if reading.confidence < self.settings.min_confidence:
                 continue
             chars = tuple(x1 + x0 + round(p * (x2 - x1)) for p in reading.positions)
-            line = _stripped(
+            line = stripped(
                 TextBox(reading.text, (x1 + x0, y1 + y0, x2 + x0, y2 + y0), round(reading.confidence, 4), chars)
             )
             if line is None:
                 continue
+            ink = line_ink(array, line.box, offset)
+            pieces: list[TextBox] = [line]
             if self.settings.split_gap > 0 and len(line.text) > 1:
-                if grey is None:
-                    grey = array.mean(axis=2)
-                line = drop_border_glyphs(line, grey, (x0, y0))
-                if line is None:
-                    continue
-                found.extend(
-                    split_at_gaps(line, grey, (x0, y0), self.settings.split_gap) if len(line.text) > 2 else [line]
-                )
-            else:
-                found.append(line)
+                kept = drop_border_glyphs(line, ink)
+                pieces = [] if kept is None else [kept]
+                if kept is not None and len(kept.text) > 2:
+                    pieces = split_at_gaps(kept, ink, self.settings.split_gap)
+            found.extend(tightened(piece, ink) for piece in pieces)
         return found
 
 
@@ -381,131 +397,6 @@ class Reading:
     text: str
     confidence: float
     positions: tuple[float, ...]
-
-
-def _stripped(line: TextBox) -> TextBox | None:
-    """``line`` without leading/trailing spaces (their positions dropped too), or None if nothing is left."""
-    text = line.text
-    start = len(text) - len(text.lstrip())
-    end = len(text.rstrip())
-    if start >= end:
-        return None
-    if start == 0 and end == len(text):
-        return line
-    chars = line.chars[start:end] if len(line.chars) == len(text) else ()
-    return TextBox(text[start:end], line.box, line.confidence, chars)
-
-
-def _ink(grey: np.ndarray, box: Box, offset: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """x of every column of ``box`` holding text ink, and of every column holding a border line.
-
-    Ink is what differs clearly from the box's dominant (median) level. Rows nearly all ink are
-    underlines or grid lines and are left out; columns inked over most of the box's height are
-    borders (a field's edge between a label and its value), not glyphs. ``offset`` is where
-    ``grey`` sits; results are in the coordinates of ``box``.
-    """
-    x1, y1, x2, y2 = box
-    ox, oy = offset
-    left = max(x1, ox)
-    region = grey[max(0, y1 - oy) : max(0, y2 - oy), left - ox : max(0, x2 - ox)]
-    if region.size == 0:
-        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    ink = np.abs(region - np.median(region)) > _INK_CONTRAST
-    lines = ink.mean(axis=1) >= 0.7
-    if not lines.all():
-        ink = ink[~lines]
-    border = ink.mean(axis=0) >= 0.7
-    return np.flatnonzero(ink.any(axis=0) & ~border) + left, np.flatnonzero(border) + left
-
-
-_BORDER_GLYPHS = frozenset("[]|()!")
-"""What a field's edge next to a label is read as ("Name:[", "|Search"); letters are never dropped."""
-
-
-def drop_border_glyphs(line: TextBox, grey: np.ndarray, offset: tuple[int, int]) -> TextBox | None:
-    """``line`` without a first or last character that sits on a border line (a field's edge read as a glyph)."""
-    text, chars = line.text, line.chars
-    if len(chars) != len(text) or len(text) < 2 or not (text[0] in _BORDER_GLYPHS or text[-1] in _BORDER_GLYPHS):
-        return line  # the common case, decided without looking at pixels
-    _, borders = _ink(grey, line.box, offset)
-    if len(borders) == 0:
-        return line
-    reach = max(2.0, 0.6 * (chars[-1] - chars[0]) / (len(chars) - 1))
-    x1, y1, x2, y2 = line.box
-    start, end = 0, len(text)
-    near = borders[np.abs(borders - chars[-1]) <= reach]
-    if text[-1] in _BORDER_GLYPHS and len(near):
-        end, x2 = end - 1, int(near.min())
-    near = borders[np.abs(borders - chars[0]) <= reach]
-    if text[0] in _BORDER_GLYPHS and len(near) and end > 1:
-        start, x1 = 1, int(near.max()) + 1
-    if (start, end) == (0, len(text)):
-        return line
-    return _stripped(TextBox(text[start:end], (x1, y1, max(x1 + 1, x2), y2), line.confidence, chars[start:end]))
-
-
-def ink_gaps(grey: np.ndarray, box: Box, offset: tuple[int, int] = (0, 0)) -> list[tuple[int, int, bool]]:
-    """Blank runs ``(x_start, x_end, border)`` between the text ink inside ``box``; ``border``: a line crosses it."""
-    inked, borders = _ink(grey, box, offset)
-    return [
-        (int(a) + 1, int(b), bool(((borders > a) & (borders < b)).any()))
-        for a, b in itertools.pairwise(inked)
-        if b - a > 1
-    ]
-
-
-def split_at_gaps(line: TextBox, grey: np.ndarray, offset: tuple[int, int], gap: float) -> list[TextBox]:
-    """Split ``line`` at blank runs wider than ``gap`` x its average advance, or crossed by a border,
-    that hold a space of its text (a wide run without one is inside a word, or misread, see below)."""
-    x1, y1, x2, y2 = line.box
-    if len(line.chars) != len(line.text):
-        return [line]
-    # The average advance: CTC places characters only to within a few pixels, but over a line it evens out.
-    pitch = (line.chars[-1] - line.chars[0]) / (len(line.chars) - 1) if len(line.chars) > 2 else (y2 - y1) * 0.35
-    cuts: list[tuple[int, int, int, int]] = []  # (end of a piece, start of the next, gap start, gap end)
-    for a, b, border in ink_gaps(grey, line.box, offset):
-        if b - a < gap * pitch and not border:
-            continue
-        after = cuts[-1][1] if cuts else 0
-        # CTC places a space only roughly: within most of a character of the gap counts.
-        slack = max(2.0, 0.75 * pitch)
-        spaces = [
-            i for i, c in enumerate(line.text) if c == " " and a - slack <= line.chars[i] <= b + slack and i >= after
-        ]
-        if spaces:
-            cut = min(spaces, key=lambda i: abs(line.chars[i] - (a + b) / 2))
-            cuts.append((cut, cut + 1, a, b))
-            continue
-    # OCR can run two separate words into one ("MonthlyYearly", with a radio button drawn between
-    # them): where consecutive characters lie far apart, cut between them.
-    for i in range(1, len(line.text)):
-        left, right = line.chars[i - 1], line.chars[i]
-        if " " not in line.text[i - 1 : i + 1] and right - left > 2.5 * pitch:
-            cuts.append((i, i, round(left + pitch / 2), round(right - pitch / 2)))
-    cuts.sort()
-    cuts = [c for n, c in enumerate(cuts) if n == 0 or c[0] >= cuts[n - 1][1]]
-    if not cuts:
-        return [line]
-    pieces: list[TextBox] = []
-    begin, left = 0, x1
-    for end, start, a, b in [*cuts, (len(line.text), len(line.text), x2, x2)]:
-        piece = _stripped(TextBox(line.text[begin:end], (left, y1, a, y2), line.confidence, line.chars[begin:end]))
-        # A piece without a letter or digit is a checkbox or radio button read as "[" or "□".
-        if piece is not None and any(c.isalnum() for c in piece.text):
-            pieces.append(_tight(piece, grey, offset))
-        begin, left = start, b
-    return pieces
-
-
-def _tight(piece: TextBox, grey: np.ndarray, offset: tuple[int, int]) -> TextBox:
-    """``piece`` with its box shrunk horizontally to its ink, plus a margin of a quarter of its height."""
-    x1, y1, x2, y2 = piece.box
-    inked, _ = _ink(grey, piece.box, offset)
-    if len(inked) == 0:
-        return piece
-    margin = (y2 - y1) // 4
-    box = (max(x1, int(inked[0]) - margin), y1, min(x2, int(inked[-1]) + 1 + margin), y2)
-    return TextBox(piece.text, box, piece.confidence, piece.chars)
 
 
 def rec_input(crops: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:

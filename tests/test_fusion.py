@@ -31,6 +31,84 @@ def test_an_offset_model_box_is_replaced_by_the_text_box() -> None:
     assert fused.source == "fused" and fused.box == text.box and fused.center == (362, 120)
 
 
+def test_a_list_row_keeps_its_box_even_when_the_ocr_box_is_padded_past_it() -> None:
+    # A Tk listbox row: an OCR box padded past the 22 px row must not replace the row's box.
+    row = ModelElement("list item", "Banana", (259, 217, 391, 239))
+    [fused] = fuse([row], [line("Banana", (252, 210, 316, 245))])
+    assert fused.source == "fused" and fused.box == row.box
+    assert fused.center == (284, 227)
+
+
+def test_a_full_width_row_holding_a_short_text_is_that_texts_element() -> None:
+    row = ModelElement("list item", "Bob", (0, 100, 800, 122))
+    [fused] = fuse([row], [line("Bob", (6, 105, 31, 117))])
+    assert (fused.source, fused.box, fused.center) == ("fused", row.box, (18, 111))
+
+
+TABLE = [
+    ["Invoice", "Customer", "Total", "Status"],
+    ["INV-0042", "Ada Lovelace", "$1,234.56", "Paid"],
+    ["INV-0043", "Grace Hopper", "€99.00", "Overdue"],
+]
+
+
+def table_cells(padding: int = 0) -> tuple[list[ModelElement], list[TextBox]]:
+    """A 4x3 table of 150x22 cells (the model's boxes), each with its text's box: the ink (13 px
+    tall, 6 px in), grown by ``padding`` as a text detector's box is."""
+    cells, texts = [], []
+    for r, row in enumerate(TABLE):
+        for c, text in enumerate(row):
+            x, y = 40 + c * 150, 300 + r * 22
+            cells.append(ModelElement("cell", text, (x, y, x + 150, y + 22)))
+            ink = (x + 6, y + 5, x + 6 + 7 * len(text), y + 18)
+            texts.append(line(text, (ink[0] - padding, ink[1] - padding, ink[2] + padding, ink[3] + padding)))
+    return cells, texts
+
+
+@pytest.mark.parametrize("padding", [0, 7])
+def test_table_cells_keep_their_boxes_and_click_their_text(padding: int) -> None:
+    cells, texts = table_cells(padding)
+    fused = fuse(cells, texts)
+    assert len(fused) == len(cells)  # every OCR text was used by its cell: none added again
+    for cell, text, got in zip(cells, texts, fused, strict=True):
+        assert (got.label, got.source, got.box) == (cell.label, "fused", cell.box)
+        assert got.center == ((text.box[0] + text.box[2]) // 2, (text.box[1] + text.box[3]) // 2)
+        assert got.confidence > MODEL_CONFIDENCE
+
+
+def test_a_table_cell_the_model_put_a_row_off_takes_the_text_box() -> None:
+    _, texts = table_cells()
+    paid = texts[4 + TABLE[1].index("Paid")]
+    off = ModelElement("cell", "Paid", (490, 300, 640, 322))  # the header row's cell, not the one holding "Paid"
+    [fused] = [f for f in fuse([off], texts) if f.label == "Paid"]
+    assert fused.source == "fused" and fused.box == paid.box
+
+
+def test_a_cell_barely_overlapping_its_text_takes_the_text_box() -> None:
+    text = line("Overdue", (496, 354, 545, 366))
+    off = ModelElement("cell", "Overdue", (530, 350, 680, 374))  # starts past the text's middle
+    [fused, *_] = fuse([off], [text])
+    assert fused.source == "fused" and fused.box == text.box
+
+
+def test_menu_items_keep_their_boxes() -> None:
+    items = [
+        ModelElement("menu item", "New", (10, 30, 210, 54)),
+        ModelElement("menu item", "Save As...", (10, 54, 210, 78)),
+        ModelElement("menu item", "Quit", (10, 78, 210, 102)),
+    ]
+    texts = [line("New", (34, 36, 60, 48)), line("Save As…", (34, 60, 96, 72)), line("Quit", (34, 84, 62, 96))]
+    fused = fuse(items, texts)
+    assert [(f.source, f.box) for f in fused] == [("fused", item.box) for item in items]
+
+
+def test_a_list_is_not_the_element_of_one_of_its_rows() -> None:
+    listing = ModelElement("list", "Fruits", (20, 20, 220, 320))
+    header = line("Fruits", (26, 24, 70, 36))
+    first = fuse([listing], [header])[0]
+    assert (first.source, first.box, first.center) == ("model", listing.box, (120, 170))
+
+
 def test_labels_match_fuzzily_on_case_spacing_punctuation_and_type_words() -> None:
     model = [
         ModelElement("button", "save  AS...", (0, 0, 100, 30)),

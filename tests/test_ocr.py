@@ -11,6 +11,7 @@ from engine.ocr import OcrEngine, OcrSettings, TextBox
 from engine.ocr_cache import ScreenReader
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,100 @@ def test_reads_form_text_exactly_with_boxes_around_the_ink(engine: OcrEngine) ->
         assert box[2] - box[0] < (ink[2] - ink[0]) * 1.6 + 16  # ...and not much more
         assert found[text].confidence > 0.8
         assert len(found[text].chars) == len(text)
+
+
+def ink_box(size: tuple[int, int], at: tuple[int, int], text: str, face: ImageFont.FreeTypeFont) -> tuple[int, ...]:
+    """The extent of the pixels drawing ``text`` puts ink on (``x2``/``y2`` exclusive), from a mask of its own:
+    ``textbbox`` is the layout box, which reaches past the ink."""
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).text(at, text, font=face, fill=255)
+    box = mask.getbbox()
+    assert box is not None
+    return box
+
+
+WORDS = ("Alpha", "Settings", "Quality gjpqy", "OK", "user@example.com", "Save As", "$1,234.56")
+THEMES = {
+    "black on white": ((255, 255, 255), (0, 0, 0)),
+    "light on dark": ((30, 30, 30), (230, 230, 230)),
+    "white on a blue button": ((0, 120, 215), (255, 255, 255)),
+    "white on a green button": ((46, 160, 67), (255, 255, 255)),
+    "blue on light grey": ((240, 240, 240), (0, 70, 160)),
+    "in a bordered field": ((236, 236, 236), (20, 20, 20)),
+}
+
+
+@pytest.fixture(scope="module")
+def fp32() -> Iterator[OcrEngine]:
+    ocr = OcrEngine(OcrSettings(precision="fp32"))
+    yield ocr
+    ocr.close()
+
+
+def assert_tight(lines: list[TextBox], drawn: list[tuple[str, tuple[int, ...]]], slack: int = 2) -> None:
+    """Each drawn text is one line whose box is its ink within ``slack`` px on every side."""
+    for text, ink in drawn:
+        over = [line for line in lines if line.box[0] < ink[2] and ink[0] < line.box[2] and line.box[1] < ink[3]
+                and ink[1] < line.box[3]]  # fmt: skip
+        assert len(over) == 1, (text, ink, lines)
+        box = over[0].box
+        assert max(abs(a - b) for a, b in zip(box, ink, strict=True)) <= slack, (text, ink, box)
+        assert all(box[0] <= c < box[2] for c in over[0].chars), (text, box, over[0].chars)
+
+
+@pytest.mark.parametrize("size", [12, 14, 16, 18])
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_every_box_is_the_ink_of_its_text(fp32: OcrEngine, theme: str, size: int) -> None:
+    # The detector's boxes are padded 4-7 px on every side: "Alpha" at 14 px, ink (40, 44, 79, 58),
+    # came back as (33, 37, 85, 68).
+    background, colour = THEMES[theme]
+    image = Image.new("RGB", (520, 40 + 3 * size * len(WORDS)), background)
+    draw = ImageDraw.Draw(image)
+    drawn = []
+    for row, word in enumerate(WORDS):
+        at = (40 + 13 * row, 20 + 3 * size * row)
+        ink = ink_box(image.size, at, word, font(size))
+        if theme == "in a bordered field":  # the field's edge 3-5 px from the text: not ink of it
+            draw.rectangle((ink[0] - 4, ink[1] - 5, ink[2] + 90, ink[3] + 4), fill="white", outline=(110, 110, 110))
+        draw.text(at, word, font=font(size), fill=colour)
+        drawn.append((word, ink))
+    assert_tight(fp32.read(image), drawn)
+
+
+@pytest.mark.parametrize("size", [12, 15, 18])
+def test_a_label_box_stops_at_its_ink_before_the_field_beside_it(fp32: OcrEngine, size: int) -> None:
+    image = Image.new("RGB", (640, 200), (217, 217, 217))
+    draw = ImageDraw.Draw(image)
+    drawn = []
+    for row, (label, gap) in enumerate([("City", 3), ("Email address:", 5), ("Notes:", 8), ("Name", 12)]):
+        at = (12, 16 + row * 44)
+        ink = ink_box(image.size, at, label, font(size))
+        draw.text(at, label, font=font(size), fill="black")
+        draw.rectangle(
+            (ink[2] + gap, ink[1] - 6, ink[2] + gap + 300, ink[3] + 6), fill="white", outline=(120, 120, 120)
+        )
+        drawn.append((label, ink))
+    assert_tight(fp32.read(image), drawn)
+
+
+@pytest.mark.parametrize("size", [12, 14, 16, 18])
+def test_chinese_boxes_are_the_ink_too(fp32: OcrEngine, size: int) -> None:
+    try:
+        face = ImageFont.truetype(CJK_FONT, size)
+    except OSError:
+        pytest.skip("WenQuanYi Zen Hei is not installed (fonts-wqy-zenhei)")
+    image = Image.new("RGB", (400, 160), "white")
+    draw = ImageDraw.Draw(image)
+    drawn = []
+    for row, (text, background, colour) in enumerate(
+        [("你好世界", "white", "black"), ("文件 编辑", (30, 30, 30), (230, 230, 230)), ("设置", (0, 120, 215), "white")]
+    ):
+        top = 10 + row * 50
+        draw.rectangle((0, top - 8, 400, top + 40), fill=background)
+        ink = ink_box(image.size, (30, top + 8), text, face)
+        draw.text((30, top + 8), text, font=face, fill=colour)
+        drawn.append((text, ink))
+    assert_tight(fp32.read(image), drawn)
 
 
 def test_a_line_with_wide_gaps_comes_back_as_separate_texts(engine: OcrEngine) -> None:
