@@ -33,12 +33,23 @@ def needs(*parts: str) -> Any:
     return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
-@pytest.fixture(scope="module", params=[(1366, 768)], ids=lambda size: f"{size[0]}x{size[1]}")
-def desktop(request: pytest.FixtureRequest) -> Iterator[Desktop]:
+def _desktop(width: int, height: int) -> Iterator[Desktop]:
     if skip_reason("desktop") is not None:
         pytest.skip(skip_reason("desktop") or "")
-    with Desktop(*request.param) as screen:
+    with Desktop(width, height) as screen:
         yield screen
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[Desktop]:
+    """A 1366x768 desktop under openbox, for the module."""
+    yield from _desktop(1366, 768)
+
+
+@pytest.fixture(scope="module")
+def full_hd() -> Iterator[Desktop]:
+    """A 1920x1080 desktop under openbox, for the module."""
+    yield from _desktop(1920, 1080)
 
 
 def headset_image(folder: Path) -> Path:
@@ -115,6 +126,19 @@ async def test_publish_a_product_in_chromium(desktop: Desktop, tmp_path: Path, v
 
 
 @needs("desktop", "chromium")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_publish_a_product_at_1080p(full_hd: Desktop, tmp_path: Path, lang: str) -> None:
+    variant = ShopVariant.default(lang)  # type: ignore[arg-type]
+    image = headset_image(tmp_path)
+    with ShopServer(variant) as shop, Chromium(
+        full_hd, f"{shop.url}/dashboard", ready=lambda: shop.requested("/dashboard")
+    ):
+        async with mcp_client("stdio", server_env(full_hd, tmp_path), ["--backend", "none"]) as client:
+            await publish(client, shop, variant, image)
+        check_published(shop, variant, image)
+
+
+@needs("desktop", "chromium")
 async def test_a_click_on_part_of_the_asked_text_is_never_made(desktop: Desktop, tmp_path: Path) -> None:
     """The list shows "Product" (a column header, the sidebar) but not "Add a product": nothing is clicked."""
     variant = ShopVariant.default("en")
@@ -151,7 +175,7 @@ async def test_a_broken_upload_fails_at_the_stage_that_broke(desktop: Desktop, t
                 async with anyio.create_task_group() as group:
                     group.start_soon(remove_when_the_dialog_opens)
                     result = await client.call_tool("execute_action", {"action": action})
-                stage = "confirm"
+                stage = "enter path"  # confirming a path that no longer exists is never tried
             text = result.content[0].text  # type: ignore[union-attr]
             assert result.is_error and f"stage '{stage}'" in text, text
             assert "Nothing after this stage was sent" in text
