@@ -101,7 +101,10 @@ async def read_box(runtime: Runtime, capture: Capture, box: tuple[int, int, int,
     crop = crop.convert("RGB").resize((crop.width * 2, crop.height * 2), Image.Resampling.LANCZOS)
     engine = runtime.ocr.engine
     lines = await anyio.to_thread.run_sync(lambda: engine.read(np.asarray(crop)))
-    return " ".join(line.text for line in sorted(lines, key=lambda line: (line.box[1] // 24, line.box[0])))
+    # A field's own widgets at its right end (a number input's spinner, a select's arrow, a clear button)
+    # read as a stray glyph or two: they are not its value.
+    kept = [line for line in lines if not (len(line.text.strip()) <= 2 and line.box[0] > 0.8 * crop.width)]
+    return " ".join(line.text for line in sorted(kept, key=lambda line: (line.box[1] // 24, line.box[0])))
 
 
 async def value_in_field(runtime: Runtime, frame: Frame, field: tuple[int, int, int, int], value: str) -> Check:
