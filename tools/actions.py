@@ -151,7 +151,9 @@ class Done(_Action):
 
 
 class ClickText(_Action):
-    """Click visible text (found by OCR, fuzzy on case and spacing; the vision model as fallback)."""
+    """Click visible text, read as a person reads it: found by OCR on every monitor (fuzzy on case, spacing and
+    OCR slips; a text wrapped over several lines is one match; text that shows only part of the asked words is
+    never clicked); the vision model grounds it when OCR cannot see it. ``near`` picks among several matches."""
 
     type: Literal["click_text"] = "click_text"
     semantic: ClassVar[bool] = True

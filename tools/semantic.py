@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -49,6 +50,8 @@ from tools.settle import changed_box, fingerprint
 
 Primitive = Click | Key | TypeText | Wait
 """What semantic actions resolve to."""
+LOOK_AGAIN = 1.5
+"""Seconds a text that is not on screen yet is looked for again, while the screen is still changing."""
 STALE_SHARE = 0.3
 """Share of a snapshot's area that may change before its element ids are no longer trusted."""
 
@@ -246,6 +249,34 @@ async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | N
             return [Stage("navigate", [Key(keys=["ctrl", "l"]), TypeText(text=url), Key(keys=["enter"])])]
     monitor = 0 if action.monitor is None else action.monitor
     capture = capture or await runtime.capturer.grab(None, monitor)
+    started = time.perf_counter()
+    while True:
+        try:
+            return await _on_screen(runtime, capture, action)
+        except TextNotFound:
+            # A page still rendering shows its text a moment later: look again while the screen changes.
+            later = await _changed_screen(runtime, capture, LOOK_AGAIN - (time.perf_counter() - started))
+            if later is None:
+                raise
+            capture = later
+
+
+async def _changed_screen(runtime: Runtime, capture: Capture, budget: float) -> Capture | None:
+    """A settled new capture once the screen differs from ``capture``; ``None`` if it stays the same."""
+    frame = capture.frame
+    region = Region(frame.x, frame.y, frame.width, frame.height)
+    before = fingerprint(capture.image)
+    deadline = time.perf_counter() + budget
+    while time.perf_counter() < deadline:
+        await anyio.sleep(0.2)
+        now = await runtime.capturer.grab(region, frame.monitor)
+        if changed_box(before, fingerprint(now.image)) is not None:
+            await anyio.sleep(0.2)  # let it finish drawing
+            return await runtime.capturer.grab(region, frame.monitor)
+    return None
+
+
+async def _on_screen(runtime: Runtime, capture: Capture, action: ClickText | FillInput | UploadFile) -> list[Stage]:
     match action:
         case ClickText():
             x, y = (await locate_text(runtime, capture, action.text, action.occurrence, action.near)).center
