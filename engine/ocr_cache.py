@@ -119,7 +119,9 @@ class ScreenReader:
             reach = y2 - y1
             grown = (max(0, x1 - reach), y1, min(width, x2 + reach), y2)
             (stale if _touches(grown, dirty, tile) else kept).append(line)
-        areas = _merge([*_rectangles(dirty, tile, width, height), *(line.box for line in stale)], width, height)
+        # Line boxes are the ink: give the detector back the margin its own boxes had around it.
+        around = [_grown(line.box, (line.box[3] - line.box[1]) // 2, width, height) for line in stale]
+        areas = _merge([*_rectangles(dirty, tile, width, height), *around], width, height)
         if sum(_area(a) for a in areas) > self.max_changed * width * height:
             return None
         fresh: list[TextBox] = []
@@ -142,6 +144,10 @@ def _ms(started: float) -> float:
 
 def _area(box: Box) -> int:
     return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+
+
+def _grown(box: Box, margin: int, width: int, height: int) -> Box:
+    return (max(0, box[0] - margin), max(0, box[1] - margin), min(width, box[2] + margin), min(height, box[3] + margin))
 
 
 def _touches(box: Box, dirty: np.ndarray, tile: int) -> bool:
