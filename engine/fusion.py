@@ -4,10 +4,11 @@ A small vision model is good at *what* is on screen and weak at *exactly where*;
 opposite for text. So:
 
 * a model element whose label is text OCR read nearby (case, spacing and punctuation aside, small
-  misreadings forgiven) takes its click point, text confidence and label match from OCR. Its box
-  stays the model's when that box holds the text (a button around its caption, a list row, a table
-  cell, a menu item: the widget is larger than its text, and the model knows how large); only a
-  model box that is off (the text lies mostly outside it) is replaced by the text's box;
+  misreadings forgiven) takes its click point (the text's centre) and its confidence from OCR, and
+  keeps its own label. Its box stays the model's when that box holds the text (a button around its
+  caption, a list row, a table cell, a menu item: the widget is larger than its text, and the
+  model knows how large); only a model box that is off (the text lies mostly outside it) is
+  replaced by the text's box;
 * text the model did not list becomes a ``text`` element of its own;
 * repeats are merged: a model element listed twice, an OCR line already used by a fused element.
 
