@@ -16,6 +16,7 @@ import hashlib
 import json
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,21 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.desktop import Chromium, Desktop, skip_reason  # noqa: E402
+from tests.support.desktop import Chromium, Desktop, screenshot, skip_reason  # noqa: E402
 from tests.support.servers import mcp_client  # noqa: E402
 from tests.support.shop import ShopServer, ShopVariant, random_variant  # noqa: E402
 from tests.test_real_apps import NAME, PRICE, STOCK, headset_image  # noqa: E402
 
+SHOTS: Path | None = None
+"""Where a screenshot of the screen is saved when a step fails (--shots)."""
 
-async def step(client: Any, action: dict[str, Any]) -> dict[str, Any]:
+
+async def step(client: Any, action: dict[str, Any], desktop: Desktop | None = None) -> dict[str, Any]:
     """One action's outcome: ok (no error), the error text, and what it claimed."""
     result = await client.call_tool("execute_action", {"action": action})
+    if result.is_error and SHOTS is not None and desktop is not None:
+        path = SHOTS / f"{time.strftime('%H%M%S')}-{action['type']}.png"
+        await anyio.to_thread.run_sync(lambda: screenshot(desktop, path))
     data = result.structured_content or {}
     return {
         "action": action["type"],
@@ -51,13 +58,14 @@ async def run_variant(client: Any, desktop: Desktop, variant: ShopVariant, image
     with ShopServer(variant) as shop, Chromium(
         desktop, f"{shop.url}/dashboard", ready=lambda: shop.requested("/dashboard")
     ):
-        steps.append(await step(client, {"type": "click_text", "text": variant.texts["nav_products"]}))
-        steps.append(await step(client, {"type": "click_text", "text": variant.texts["add_product"]}))
+        steps.append(await step(client, {"type": "click_text", "text": variant.texts["nav_products"]}, desktop))
+        steps.append(await step(client, {"type": "click_text", "text": variant.texts["add_product"]}, desktop))
         for field, value in values.items():
-            steps.append(await step(client, {"type": "fill_input", "label": variant.labels[field], "value": value}))
+            fill = {"type": "fill_input", "label": variant.labels[field], "value": value}
+            steps.append(await step(client, fill, desktop))
         upload = {"type": "upload_file", "path": str(image), "label": variant.texts["choose_file"]}
-        steps.append(await step(client, upload))
-        steps.append(await step(client, {"type": "click_text", "text": variant.texts["publish"]}))
+        steps.append(await step(client, upload, desktop))
+        steps.append(await step(client, {"type": "click_text", "text": variant.texts["publish"]}, desktop))
         try:
             received: dict[str, Any] | None = dict(shop.wait_for_submission(timeout=8))
         except TimeoutError:
@@ -125,7 +133,12 @@ def main() -> int:
     parser.add_argument("--variants", type=int, default=12, help="random shops per screen size")
     parser.add_argument("--seed", type=int, default=100, help="first variant seed (tests use 3, 8, 11, 21)")
     parser.add_argument("--size", action="append", help="screen size WxH (repeatable; default 1366x768)")
+    parser.add_argument("--shots", type=Path, help="save a screenshot here whenever a step fails")
     args = parser.parse_args()
+    global SHOTS
+    SHOTS = args.shots
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
     args.size = args.size or ["1366x768"]
     return anyio.run(main_async, args)
 

@@ -50,7 +50,7 @@ from tools.settle import changed_box, fingerprint
 
 Primitive = Click | Key | TypeText | Wait
 """What semantic actions resolve to."""
-LOOK_AGAIN = 1.5
+LOOK_AGAIN = 3.0
 """Seconds a text that is not on screen yet is looked for again, while the screen is still changing."""
 STALE_SHARE = 0.3
 """Share of a snapshot's area that may change before its element ids are no longer trusted."""
