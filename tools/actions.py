@@ -13,6 +13,17 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 Coord = Annotated[int, Field(ge=-100_000, le=100_000, description="Absolute screen pixel.")]
+Near = Annotated[
+    str | None,
+    Field(
+        max_length=500,
+        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
+        "the occurrence closest to it is chosen when the text appears several times.",
+    ),
+]
+OnMonitor = Annotated[
+    int | None, Field(ge=0, le=16, description="Search only this monitor (1..); default: every monitor.")
+]
 
 
 class _Action(BaseModel):
@@ -161,15 +172,8 @@ class ClickText(_Action):
     occurrence: int | None = Field(
         None, ge=1, le=100, description="Which match, in reading order, when the text appears several times."
     )
-    near: str | None = Field(
-        None,
-        max_length=500,
-        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
-        "the occurrence closest to it is chosen when the text appears several times.",
-    )
-    monitor: int | None = Field(
-        None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
-    )
+    near: Near = None
+    monitor: OnMonitor = None
     button: Literal["left", "right", "middle"] = "left"
     clicks: int = Field(1, ge=1, le=3)
 
@@ -196,15 +200,8 @@ class FillInput(_Action):
         """``fill_input 'Email' = 'a@b.c'``."""
         near = f" near {_short(self.near)}" if self.near else ""
         return f"fill_input {_short(self.label)} = {_short(self.value)}{near}"
-    near: str | None = Field(
-        None,
-        max_length=500,
-        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
-        "the occurrence closest to it is chosen when the text appears several times.",
-    )
-    monitor: int | None = Field(
-        None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
-    )
+    near: Near = None
+    monitor: OnMonitor = None
 
 
 class GotoUrl(_Action):
@@ -224,15 +221,8 @@ class UploadFile(_Action):
     semantic: ClassVar[bool] = True
     path: str = Field(min_length=1, max_length=4096, description="Absolute path of an existing local file.")
     label: str | None = Field(None, max_length=500, description="Text of the upload button to click first.")
-    near: str | None = Field(
-        None,
-        max_length=500,
-        description="Other visible text next to the wanted occurrence (its table row, form card or sidebar): "
-        "the occurrence closest to it is chosen when the text appears several times.",
-    )
-    monitor: int | None = Field(
-        None, ge=0, le=16, description="Search only this monitor (1..); default: every monitor."
-    )
+    near: Near = None
+    monitor: OnMonitor = None
 
 
 Action = Annotated[
