@@ -106,6 +106,13 @@ def image_to_screen(frame: Frame, px: float, py: float) -> tuple[int, int]:
     )
 
 
+def image_box_to_screen(frame: Frame, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """An image box (x2/y2 exclusive) as a screen box with inclusive corners (divides out the display scale)."""
+    x1, y1 = image_to_screen(frame, box[0], box[1])
+    x2, y2 = image_to_screen(frame, box[2] - 1, box[3] - 1)  # the last pixel inside
+    return x1, y1, max(x1, x2), max(y1, y2)
+
+
 def screen_to_image(frame: Frame, x: float, y: float) -> tuple[int, int]:
     """Map a screen point to a pixel of the captured image."""
     px = math.floor((x - frame.x) * frame.pixel_width / frame.width)

@@ -131,15 +131,13 @@ def sub_box(line: Box, text: str, start: int, end: int, chars: Sequence[int] = (
         pitch = (chars[-1] - chars[0]) / (len(text) - 1)
         a, b = chars[start] - pitch * 0.6, chars[end - 1] + pitch * 0.6
         return (max(x1, round(a)), y1, min(x2, round(b)), y2)
-    # OCR boxes are padded around the ink by about a third of their height on each side.
-    pad = min((y2 - y1) * 0.3, (x2 - x1) * 0.1)
-    left, right = x1 + pad, x2 - pad
+    left, right = x1, x2  # OCR boxes hug the ink (engine/ocr_lines.py)
     widths = [_char_width(c) for c in text]
     total = sum(widths) or 1.0
     scale = (right - left) / total
     a = left + sum(widths[:start]) * scale
     b = left + sum(widths[:end]) * scale
-    return (round(max(x1, a - pad / 2)), y1, round(min(x2, b + pad / 2)), y2)
+    return (round(max(x1, a)), y1, round(min(x2, b)), y2)
 
 
 def _normalized_with_map(text: str) -> tuple[str, list[int]]:
@@ -201,8 +199,8 @@ _MAX_WRAPPED_LINES = 4
 def _continues(a: Box, b: Box) -> bool:
     """Whether line ``b`` reads as the next line of a text wrapped from line ``a``.
 
-    Same font size (similar heights), just below (the boxes may overlap a little: OCR pads them, and
-    toolkits set wrapped lines tight), and aligned on the left, the centre or the right.
+    Same font size (similar heights), just below (toolkits may set wrapped lines tight enough that
+    descenders and ascenders overlap), and aligned on the left, the centre or the right.
     """
     ax1, ay1, ax2, ay2 = a
     bx1, by1, bx2, by2 = b

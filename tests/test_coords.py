@@ -12,6 +12,7 @@ from engine.coords import (
     fit_to_budget,
     grid_box_to_screen,
     grid_to_screen,
+    image_box_to_screen,
     image_to_screen,
     screen_to_grid,
     screen_to_image,
@@ -235,3 +236,18 @@ def test_fit_to_budget_stays_within_the_budget(w: int, h: int, max_pixels: int) 
     fw, fh = fit_to_budget(w, h, max_pixels)
     assert fw % 32 == 0 and fh % 32 == 0
     assert 65_536 <= fw * fh <= max_pixels
+
+
+@pytest.mark.parametrize(
+    ("f", "box", "screen_box"),
+    [
+        (frame(0, 0, 1366, 768), (10, 20, 30, 40), (10, 20, 29, 39)),
+        (frame(1280, 100, 1024, 768), (0, 0, 1024, 768), (1280, 100, 2303, 867)),
+        # HiDPI: the 2880x1800 image's pixels are halved; the old offset-only mapping gave (200, 100, 399, 299).
+        (HIDPI, (200, 100, 400, 300), (100, 50, 199, 149)),
+        (HIDPI, (0, 0, 2880, 1800), (0, 0, 1439, 899)),
+    ],
+)
+def test_image_box_to_screen(f: Frame, box: tuple[int, int, int, int], screen_box: tuple[int, int, int, int]) -> None:
+    """What execute_action reports as changed_region, from a box of changed image pixels."""
+    assert image_box_to_screen(f, box) == screen_box

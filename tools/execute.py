@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from PIL import Image
 
-from engine.coords import Frame, image_to_screen
+from engine.coords import image_box_to_screen
 from tools.actions import SEMANTIC_ACTIONS, Done, TypeText
 from tools.audit import fingerprint, new_id, screen_hash
 from tools.capture import Capture, Monitor
@@ -43,13 +43,6 @@ CARET_WIDTH = 3
 
 async def _grab_all(runtime: Runtime) -> Capture:
     return await runtime.capturer.grab(None, 0)
-
-
-def _to_screen(box: tuple[int, int, int, int], frame: Frame) -> tuple[int, int, int, int]:
-    """An image box (x2/y2 exclusive) as a screen box with inclusive corners."""
-    x1, y1 = image_to_screen(frame, box[0], box[1])
-    x2, y2 = image_to_screen(frame, box[2], box[3])
-    return x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)
 
 
 @dataclass
@@ -314,7 +307,7 @@ async def execute_action(
                     update={
                         "performed": performed,
                         "screen_changed": box is not None,
-                        "changed_region": None if box is None else _to_screen(box, before.frame),
+                        "changed_region": None if box is None else image_box_to_screen(before.frame, box),
                         "settled": settled.settled,
                         "effect": effect,
                         "checks": checks,
