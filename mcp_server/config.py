@@ -189,8 +189,9 @@ class OcrConfig(BaseModel):
     cache_screens: int = Field(8, ge=1, le=256)
     """Screens whose text is remembered by content: an unchanged screen is never read twice."""
     precision: Literal["int8", "fp32"] = "int8"
-    """int8: recognise with an INT8 copy of the model, built once per machine in the background
-    (faster; fp32 is used until it is ready or if it cannot be built); fp32: the shipped model."""
+    """int8: recognise with an INT8 copy of the model, built once per machine (scripts/setup, else in the
+    background) and used only where it proves itself on this CPU: its readings must agree with fp32 on
+    screens rendered here and it must be faster; otherwise, and until then, fp32. fp32: the shipped model."""
 
 
 class Settings(BaseModel):
