@@ -261,7 +261,8 @@ async def execute_action(
                 await _confirm(runtime, action, events, caller)
                 if runtime.limiter is not None and events:
                     runtime.limiter.take()
-            before = None if no_display is not None else await _grab_all(runtime)
+            # A dry run sends nothing, so the screen it would have acted on is not worth a capture and a hash.
+            before = None if no_display is not None or dry else await _grab_all(runtime)
         except ToolFailure as exc:  # nothing was sent: recorded as refused
             log.info("refused %s: %s", action.type, str(exc).splitlines()[0])
             await _audit(runtime, "intent", record_id, recorded, screen=None, **intent)
