@@ -164,8 +164,12 @@ async def path_entered(runtime: Runtime, dialog: Dialog, path: str) -> Check:
     if dialog.box is not None:
         lines = [line for line in lines if _inside(line, dialog.box, slack=0)]
     name = "path entered"
+    wanted, base = squash(path), squash(os.path.basename(path))
     for line in lines:
-        if _reads_as(line.text, path) or squash(line.text).endswith(squash(path)):
+        shown = squash(line.text)
+        # A long path scrolls in its field, which then shows its end: a tail holding the file name counts.
+        tail = len(shown) >= len(base) and base in shown and wanted.endswith(shown)
+        if _reads_as(line.text, path) or shown.endswith(wanted) or tail:
             if not await anyio.to_thread.run_sync(os.path.isfile, path):
                 return Check(
                     name=name,
