@@ -47,6 +47,7 @@ from tools.results import Check
 from tools.runtime import Runtime
 from tools.screen_text import screen_lines
 from tools.settle import changed_box, fingerprint
+from tools.windows import focused_window
 
 Primitive = Click | Key | TypeText | Wait
 """What semantic actions resolve to."""
@@ -200,7 +201,7 @@ async def _upload(runtime: Runtime, capture: Capture, action: UploadFile) -> lis
     exists = await anyio.to_thread.run_sync(os.path.isfile, action.path)
     if not os.path.isabs(action.path) or not exists:
         raise InvalidAction(f"upload_file needs an absolute path to an existing file, got {action.path!r}")
-    dialog = verify.Dialog(capture, await verify.focused())
+    dialog = verify.Dialog(capture, await focused_window())
     stages: list[Stage] = []
     control = None
     if action.label:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from engine.coords import Frame, screen_to_image
 from engine.ocr import TextBox
-from engine.textfind import normalize, similarity, squash
+from engine.textfind import TextMatch, normalize, similarity, squash
 from tools.capture import Capture, Region
 from tools.results import Check
 from tools.runtime import Runtime
@@ -48,11 +48,6 @@ class Dialog:
     window: Window | None = None
     box: tuple[int, int, int, int] | None = None
     shot: Capture | None = None
-
-
-async def focused() -> Window | None:
-    """The focused top-level window (``None`` where X cannot say)."""
-    return await focused_window()
 
 
 async def _settled(runtime: Runtime, frame: Frame, timeout: float = 2.0) -> Capture:
@@ -139,7 +134,7 @@ async def dialog_opened(runtime: Runtime, dialog: Dialog) -> Check:
     started = time.perf_counter()
     while time.perf_counter() - started < DIALOG_TIMEOUT:
         await anyio.sleep(POLL)
-        window = await focused()
+        window = await focused_window()
         if window is not None and (dialog.before_window is None or window.id != dialog.before_window.id):
             dialog.window, dialog.box = window, window.box
             break
@@ -178,12 +173,11 @@ async def path_entered(runtime: Runtime, dialog: Dialog, path: str) -> Check:
                     "press Escape to close it",
                 )
             return Check(name=name, ok=True, detail=f"the dialog shows {line.text!r}")
-    base = path.rsplit("/", 1)[-1]
-    shown = [line.text for line in lines if squash(base)[:6] in squash(line.text)] or [line.text for line in lines[:6]]
+    seen = [line.text for line in lines if base[:6] in squash(line.text)] or [line.text for line in lines[:6]]
     return Check(
         name=name,
         ok=False,
-        detail=f"the dialog does not show the path {path!r} (it shows {shown}); nothing was confirmed. "
+        detail=f"the dialog does not show the path {path!r} (it shows {seen}); nothing was confirmed. "
         "The dialog is still open: press Escape to close it",
     )
 
@@ -213,7 +207,7 @@ async def dialog_closed(runtime: Runtime, dialog: Dialog) -> Check:
     while time.perf_counter() - started < DIALOG_TIMEOUT:
         await anyio.sleep(POLL)
         if dialog.window is not None:
-            window = await focused()
+            window = await focused_window()
             if window is None or window.id != dialog.window.id:
                 return Check(name=name, ok=True, detail="the file dialog closed")
             continue
@@ -234,11 +228,11 @@ async def dialog_closed(runtime: Runtime, dialog: Dialog) -> Check:
     )
 
 
-async def file_shown(runtime: Runtime, frame: Frame, name: str, control: object | None) -> Check:
+async def file_shown(runtime: Runtime, frame: Frame, name: str, control: TextMatch | None) -> Check:
     """Does the file's name now show on screen, near the control that opened the dialog?"""
     capture = await _settled(runtime, frame)
     lines = await screen_lines(runtime, capture)
-    box = getattr(control, "box", None)
+    box = None if control is None else control.box
     if box is not None:
         x1, y1, x2, y2 = box
         lines = [line for line in lines if line.box[0] < x2 + 700 and line.box[2] > x1 - 300
