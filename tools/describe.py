@@ -21,6 +21,7 @@ from engine.fusion import ModelElement, fuse
 from engine.ocr import OcrUnavailable, TextBox
 from engine.ocr_cache import ScreenText
 from engine.vision import Description
+from tools.answer_cache import screen_key
 from tools.capture import Capture, Region
 from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
@@ -93,6 +94,7 @@ class _Outcome:
     """What the model and OCR tasks came back with (failures kept to be raised after both ended)."""
 
     description: Description | None = None
+    model_cached: bool = False
     model_failure: ToolFailure | None = None
     model_ms: float = 0.0
     text: ScreenText | None = None
@@ -101,10 +103,14 @@ class _Outcome:
 
 
 async def _ask(runtime: Runtime, image: Image.Image, question: str | None, out: _Outcome) -> None:
-    assert runtime.engine is not None
+    engine = runtime.engine
+    assert engine is not None
     started = time.perf_counter()
+    key = await anyio.to_thread.run_sync(screen_key, image, question, engine.model_name, id(engine))
     try:
-        out.description = await ask_model(runtime.engine.describe(image, question))
+        out.description, out.model_cached = await runtime.answers.get_or_ask(
+            key, lambda: ask_model(engine.describe(image, question))
+        )
     except ToolFailure as exc:
         out.model_failure = exc
     out.model_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -215,6 +221,7 @@ async def describe_screen(
         mode=mode,
         note=" ".join(notes) or None,
         ocr_pass=out.text.how if out.text is not None else None,
+        model_pass=None if out.description is None else "cached" if out.model_cached else "fresh",
         timings_ms=timings,
     )
     return result, capture

@@ -56,6 +56,11 @@ class DescribeResult(BaseModel):
         "ocr_only: no model configured or reachable, so elements are the text on screen (no icons).",
     )
     note: str | None = Field(None, description="What was degraded and why (e.g. no model), when anything was.")
+    model_pass: Literal["fresh", "cached"] | None = Field(
+        None,
+        description="fresh: the model was asked; cached: the same screen was described with the same question "
+        "before, and that answer is reused (no second model call).",
+    )
     ocr_pass: Literal["full", "cached", "incremental"] | None = Field(
         None, description="How OCR read this screen: from scratch, from cache (unchanged), or changed tiles only."
     )

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import anyio
 
 from engine.ocr_cache import ScreenReader
-from engine.vision import VisionEngine
+from engine.vision import Description, VisionEngine
+from tools.answer_cache import AnswerCache
 from tools.audit import AuditLog
 from tools.capture import MssCapturer
 from tools.inputs import InputDriver
@@ -74,3 +75,5 @@ class Runtime:
     """The write-ahead audit log (``None``: actions are not recorded, for tests of other parts only)."""
     ocr: ScreenReader | None = None
     """Offline OCR with its screen cache (``None``: OCR is off or not installed)."""
+    answers: AnswerCache[Description] = field(default_factory=AnswerCache)
+    """The model's describe answers by screen content, question and model."""
