@@ -27,7 +27,7 @@ from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
 from tools.results import DescribeResult, Element, ScreenInfo
 from tools.runtime import Progress, Runtime, no_progress
-from tools.settle import fingerprint, wait_for_settle
+from tools.settle import changed_box, fingerprint, wait_for_settle
 from tools.snapshots import Snapshot
 
 _OCR_ONLY = "elements are the text OCR read (type 'text', no icons)"
@@ -67,14 +67,26 @@ async def settled_capture(runtime: Runtime, region: RegionArg | None, monitor: i
     timeout = runtime.settings.capture_settle_timeout
     if timeout <= 0:
         return await capture_screen(runtime, region, monitor), True
-    latest: list[Capture] = []
+    first = await capture_screen(runtime, region, monitor)
+    area = (first.frame.x, first.frame.y, first.frame.width, first.frame.height)
+    still = runtime.settled_screens.get(area)
+    if still is not None and await anyio.to_thread.run_sync(_same, still, first.image):
+        return first, True  # exactly as it was when it last settled: no need to watch it again
+    latest: list[Capture] = [first]
+    unused = [first]  # the settle loop's first look is the grab already taken
 
     async def grab() -> Image.Image:
-        latest[:] = [await capture_screen(runtime, region, monitor)]
+        latest[:] = [unused.pop() if unused else await capture_screen(runtime, region, monitor)]
         return latest[0].image
 
     settled = await wait_for_settle(grab, timeout=timeout, interval=runtime.settings.settle_interval, initial_delay=0)
+    if settled.settled:
+        runtime.settled_screens[area] = settled.image
     return latest[0], settled.settled
+
+
+def _same(fingerprint_then: Image.Image, image: Image.Image) -> bool:
+    return changed_box(fingerprint_then, fingerprint(image)) is None
 
 
 def text_to_screen(frame: Frame, lines: list[TextBox]) -> list[TextBox]:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
+from PIL import Image
 
 from engine.ocr_cache import ScreenReader
 from engine.vision import Description, VisionEngine
@@ -76,4 +77,6 @@ class Runtime:
     ocr: ScreenReader | None = None
     """Offline OCR with its screen cache (``None``: OCR is off or not installed)."""
     answers: AnswerCache[Description] = field(default_factory=AnswerCache)
+    settled_screens: dict[tuple[int, int, int, int], Image.Image] = field(default_factory=dict)
+    """The last settled fingerprint per capture area: a screen found exactly so again needs no settle wait."""
     """The model's describe answers by screen content, question and model."""
