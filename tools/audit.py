@@ -369,21 +369,7 @@ class AuditLog:
         screenshot: str | None = None,
     ) -> None:
         """Append and fsync the intent: after this returns, and only then, input may be sent."""
-        self._append(
-            {
-                "kind": "intent",
-                "id": record_id,
-                "time": now(),
-                "action": dict(action),
-                "action_id": action_id,
-                "dry_run": dry_run,
-                "requester": requester,
-                "screen_hash": screen,
-                "screenshot_before": screenshot,
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-            }
-        )
+        self._append(_intent(record_id, action, dry_run, requester, action_id, screen, screenshot))
 
     def outcome(
         self,
@@ -396,17 +382,29 @@ class AuditLog:
         screenshot: str | None = None,
     ) -> None:
         """Append and fsync the outcome of the intent ``record_id``."""
+        self._append(_outcome(record_id, status, performed, error, result, screenshot))
+        self._maybe_rotate()
+
+    def unsent(
+        self,
+        record_id: str,
+        action: Mapping[str, Any],
+        status: str,
+        *,
+        dry_run: bool,
+        requester: str | None,
+        action_id: str | None,
+        performed: list[dict[str, Any]],
+        error: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an intent and its outcome with one fsync, for a call that sends nothing (a dry run, a refusal).
+
+        With no input in between, the pair needs no write-ahead order: one record of both is as safe.
+        """
         self._append(
-            {
-                "kind": "outcome",
-                "id": record_id,
-                "time": now(),
-                "status": status,
-                "performed": performed,
-                "error": error,
-                "result": result,
-                "screenshot_after": screenshot,
-            }
+            _intent(record_id, action, dry_run, requester, action_id, None, None),
+            _outcome(record_id, status, performed, error, result, None),
         )
         self._maybe_rotate()
 
@@ -472,6 +470,50 @@ class AuditLog:
             log.warning("audit: cannot save screenshot %s: %s", target, exc)
             return None
         return str(target)
+
+
+def _intent(
+    record_id: str,
+    action: Mapping[str, Any],
+    dry_run: bool,
+    requester: str | None,
+    action_id: str | None,
+    screen: str | None,
+    screenshot: str | None,
+) -> dict[str, Any]:
+    return {
+        "kind": "intent",
+        "id": record_id,
+        "time": now(),
+        "action": dict(action),
+        "action_id": action_id,
+        "dry_run": dry_run,
+        "requester": requester,
+        "screen_hash": screen,
+        "screenshot_before": screenshot,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+    }
+
+
+def _outcome(
+    record_id: str,
+    status: str,
+    performed: list[dict[str, Any]],
+    error: str | None,
+    result: dict[str, Any] | None,
+    screenshot: str | None,
+) -> dict[str, Any]:
+    return {
+        "kind": "outcome",
+        "id": record_id,
+        "time": now(),
+        "status": status,
+        "performed": performed,
+        "error": error,
+        "result": result,
+        "screenshot_after": screenshot,
+    }
 
 
 def summarize(action: Mapping[str, Any]) -> str:

@@ -265,13 +265,13 @@ async def execute_action(
             before = None if no_display is not None or dry else await _grab_all(runtime)
         except ToolFailure as exc:  # nothing was sent: recorded as refused
             log.info("refused %s: %s", action.type, str(exc).splitlines()[0])
-            await _audit(runtime, "intent", record_id, recorded, screen=None, **intent)
-            await _audit(runtime, "outcome", record_id, "refused", [], error=str(exc))
+            await _audit(runtime, "unsent", record_id, recorded, "refused", performed=[], error=str(exc), **intent)
             raise
         performed = [event.to_dict() for event in events]
         shot = None if before is None else await _screenshot(runtime, record_id, "before", before.image)
         digest = None if before is None else await anyio.to_thread.run_sync(screen_hash, before.image)
-        await _audit(runtime, "intent", record_id, recorded, screen=digest, screenshot=shot, **intent)
+        if not dry:  # a dry run's intent and outcome are written together at the end (nothing is sent between)
+            await _audit(runtime, "intent", record_id, recorded, screen=digest, screenshot=shot, **intent)
         log.info("%s %s [%s]: %s", "dry-run" if dry else "executing", action.type, record_id, performed)
         answer = action.answer if isinstance(action, Done) else None
         result = ExecuteResult(
@@ -328,13 +328,12 @@ async def execute_action(
                 await _audit(runtime, "outcome", record_id, "failed", done, error=error)
             raise
         result = result.model_copy(update={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
-        await _audit(
-            runtime,
-            "outcome",
-            record_id,
-            result.status,
-            performed,
-            result=result.model_dump(mode="json"),
-            screenshot=shot,
-        )
+        recorded_result = result.model_dump(mode="json")
+        if dry:
+            outcome: dict[str, Any] = {"performed": performed, "result": recorded_result}
+            await _audit(runtime, "unsent", record_id, recorded, result.status, **outcome, **intent)
+        else:
+            await _audit(
+                runtime, "outcome", record_id, result.status, performed, result=recorded_result, screenshot=shot
+            )
     return result

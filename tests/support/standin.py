@@ -89,6 +89,8 @@ class Scenario:
     fault: str | None = None
     fault_count: int | None = None
     hang_seconds: float = 30.0
+    latency_seconds: float = 0.0
+    """Every answer waits this long first: a model's fixed inference time, for benchmarks."""
     title: str = "Test form"
 
     def __post_init__(self) -> None:
@@ -589,6 +591,8 @@ class StandIn:
             raise HTTPError(503, "The server is overloaded; retry later", "ServiceUnavailableError")
         if fault == "hang":
             self._stopping.wait(scenario.hang_seconds)
+        if scenario.latency_seconds > 0:
+            self._stopping.wait(scenario.latency_seconds)
         step: dict[str, Any] | None = None
         try:
             if kind == "plan":
