@@ -21,7 +21,8 @@ ELEMENT = {"id": "e1", "bbox": [600, 400, 700, 440], "center": [650, 420]}  # sc
 
 
 def runtime_with(before: Image.Image, now: Image.Image) -> Runtime:
-    runtime = Runtime(settings=ToolSettings(), engine=None, capturer=FakeScreen(now, *SCREEN), driver=None)  # type: ignore[arg-type]
+    screen = FakeScreen(now, *SCREEN)
+    runtime = Runtime(settings=ToolSettings(), engine=None, capturer=screen, driver=None)  # type: ignore[arg-type]
     frame = Frame(0, 0, *SCREEN, before.width, before.height, 1)
     runtime.snapshots.put(Snapshot("s1", frame, time.time(), [ELEMENT], fingerprint(before)))
     return runtime

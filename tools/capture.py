@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 from PIL import Image
@@ -50,6 +51,19 @@ class Monitor:
     def contains(self, x: int, y: int) -> bool:
         """Whether a screen point lies on this monitor."""
         return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
+
+class Screen(Protocol):
+    """What the tools need of a screen: its monitors, and captures. :class:`MssCapturer` is the real one;
+    tests use a fake (tests/support/fakes.py) to run handlers with no X."""
+
+    async def monitors(self) -> list[Monitor]:
+        """Monitor geometry, index 0 being all monitors together."""
+        ...
+
+    async def grab(self, region: Region | None = None, monitor: int = 1) -> Capture:
+        """Capture ``region`` (screen pixels) or the whole ``monitor``."""
+        ...
 
 
 class MssCapturer:

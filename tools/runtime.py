@@ -12,7 +12,7 @@ from engine.ocr_cache import ScreenReader
 from engine.vision import Description, VisionEngine
 from tools.answer_cache import AnswerCache
 from tools.audit import AuditLog
-from tools.capture import MssCapturer
+from tools.capture import Screen
 from tools.inputs import InputDriver
 from tools.policy import Policy, RateLimiter
 from tools.snapshots import SnapshotStore
@@ -63,7 +63,7 @@ class Runtime:
 
     settings: ToolSettings
     engine: VisionEngine | None
-    capturer: MssCapturer
+    capturer: Screen
     driver: InputDriver
     snapshots: SnapshotStore = field(default_factory=SnapshotStore)
     desktop_lock: anyio.Lock = field(default_factory=anyio.Lock)
