@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import anyio
 
-from engine.coords import grid_to_screen, image_to_screen, screen_to_image
+from engine.coords import grid_to_screen, image_box_to_screen, image_to_screen, screen_to_image
 from engine.ocr import TextBox
 from engine.textfind import TextMatch
 from tools import verify
@@ -141,10 +141,8 @@ def _field_on_screen(capture: Capture, label: TextMatch) -> Field | None:
     found = find_field(capture.image, (x1, y1, x2, y2))
     if found is None:
         return None
-    bx1, by1 = image_to_screen(frame, found.box[0], found.box[1])
-    bx2, by2 = image_to_screen(frame, found.box[2], found.box[3])
-    cx, cy = image_to_screen(frame, *found.click)
-    return Field((bx1, by1, bx2, by2), (cx, cy), found.relation, found.style, found.distance)
+    box = image_box_to_screen(frame, found.box)
+    return Field(box, image_to_screen(frame, *found.click), found.relation, found.style, found.distance)
 
 
 def _nearby(lines: list[TextBox], box: tuple[int, int, int, int], reach: int = 300) -> str:
