@@ -80,7 +80,7 @@ def question_resolver(
     spec: ToolSpec,
     runtime_of: Callable[[], Runtime | None],
     requester: Callable[[Context], str | None],
-    plain: Callable[[dict[str, Any]], dict[str, Any]],
+    params_of: Callable[[ToolSpec, dict[str, Any]], BaseModel],
     asked: AskedQuestions,
 ) -> Callable[..., Any]:
     """The SDK resolver for ``spec``: takes the tool's arguments by name, returns ``Elicit`` or a :class:`Decision`."""
@@ -90,7 +90,7 @@ def question_resolver(
         if runtime is None or spec.question is None:
             return Decision(needed=False)
         try:
-            params = spec.params.model_validate(plain(arguments))
+            params = params_of(spec, arguments)
             question = await spec.question(runtime, params, requester(ctx))
         except (ValidationError, ToolFailure):  # the tool body validates again and reports the problem itself
             log.debug("no confirmation question for %s", spec.name, exc_info=True)

@@ -20,7 +20,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from PIL import Image
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.imaging import thumbnail_for_client
 from mcp_server import __version__
@@ -106,13 +106,12 @@ def caller_for(ctx: Context | None, confirm: Confirm | None = None) -> Caller:
 async def run_tool(
     spec: ToolSpec,
     runtime: Runtime,
-    arguments: dict[str, Any],
+    params: BaseModel,
     ctx: Context | None,
     confirm: Confirm | None = None,
 ) -> CallToolResult:
-    """Validate, run and translate one tool call (the error boundary)."""
+    """Run and translate one tool call whose arguments the SDK validated (the error boundary)."""
     try:
-        params = spec.params.model_validate(arguments)
         return _success(await spec.handler(runtime, params, caller_for(ctx, confirm)))
     except ToolFailure as exc:
         log.info("%s failed: %s", spec.name, str(exc).splitlines()[0])
@@ -139,7 +138,7 @@ def _bind(spec: ToolSpec, shared: SharedRuntime) -> Callable[..., Any]:
     asked = AskedQuestions()
     if spec.question is not None:
         # Filled by the SDK before the body runs (an elicitation round trip when a person must confirm).
-        resolver = question_resolver(spec, lambda: shared.runtime, requester, _plain, asked)
+        resolver = question_resolver(spec, lambda: shared.runtime, requester, _params, asked)
         annotation = Annotated[ElicitationResult[Approval], Resolve(resolver)]
         parameters.append(inspect.Parameter(CONFIRMATION, inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
 
@@ -147,10 +146,9 @@ def _bind(spec: ToolSpec, shared: SharedRuntime) -> Callable[..., Any]:
         runtime = shared.runtime
         if runtime is None:
             return _failure("the server is not ready yet; retry in a moment")
-        supplied = {k: v for k, v in arguments.items() if k in spec.params.model_fields}
         approved_question = asked.take(ctx.request_id)
         confirm = confirm_from(arguments[CONFIRMATION], approved_question) if CONFIRMATION in arguments else None
-        return await run_tool(spec, runtime, _plain(supplied), ctx, confirm)
+        return await run_tool(spec, runtime, _params(spec, arguments), ctx, confirm)
 
     return_type = Annotated[CallToolResult, spec.result]  # type: ignore[valid-type]
     tool.__name__ = spec.name
@@ -160,9 +158,10 @@ def _bind(spec: ToolSpec, shared: SharedRuntime) -> Callable[..., Any]:
     return tool
 
 
-def _plain(arguments: dict[str, Any]) -> dict[str, Any]:
-    # The SDK already built pydantic objects; dump them so the spec's model validates plain data once.
-    return {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in arguments.items()}
+def _params(spec: ToolSpec, arguments: dict[str, Any]) -> BaseModel:
+    """The spec's parameter model from arguments the SDK already validated against the very same fields
+    (the tool's signature is built from them), so they are not validated a second time."""
+    return spec.params.model_construct(**{k: v for k, v in arguments.items() if k in spec.params.model_fields})
 
 
 def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCPServer[Any]:
