@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -66,17 +65,8 @@ def center(app: TkApp, wid: str) -> dict[str, int]:
 
 
 def settle_app(app: TkApp) -> dict[str, Any]:
-    """Click a blank spot of the window with xdotool (outside the server) and wait until the app saw it.
-
-    X delivers input in order, so anything the server had sent before is in the state returned.
-    """
-    state = app.state()
-    window = state["window"]
-    # Two spots more than Tk's 5-pixel "nearby" apart, so consecutive checks never make a double click.
-    first, second = [window["x"] + 4, window["y"] + 6], [window["x"] + 16, window["y"] + 6]
-    point = second if state["events"]["last_click"] == first else first
-    subprocess.run(["xdotool", "mousemove", str(point[0]), str(point[1]), "click", "1"], env=app.env, check=True)
-    return app.wait_for(lambda s: s["events"]["last_click"] == point)
+    """The app's state once everything sent before has arrived (:meth:`TkApp.settle`)."""
+    return app.settle()
 
 
 def records(tmp_path: Path) -> list[dict[str, Any]]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from engine.prompts import COMPUTER_USE_ACTIONS, SEMANTIC_PLAN_ACTIONS
 from tests.conftest import needs_display
 from tests.support.standin import StandIn, offered_actions
-from tests.support.tkapp import TkApp
+from tests.support.tkapp import TkApp, nothing_but_the_marker
 from tests.support.xvfb import Xvfb
 from tests.test_e2e import inside, scenario_for
 from tests.test_tools_inprocess import _display_env, connect  # noqa: F401  (fixture reuse)
@@ -37,8 +36,7 @@ async def test_click_text_absent_lists_near_matches_and_clicks_nothing(app: TkAp
     before = app.state()["events"]
     result = await execute(standin, {"type": "click_text", "text": "Cancle order"})
     assert result.is_error and "not visible" in result.content[0].text
-    await anyio.sleep(0.2)
-    assert app.state()["events"] == before
+    assert nothing_but_the_marker(before, app.settle()["events"])
 
 
 async def test_fill_input_replaces_the_field_next_to_its_label(app: TkApp, standin: StandIn) -> None:

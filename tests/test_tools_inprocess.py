@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 from PIL import Image
@@ -18,7 +17,7 @@ from mcp_server.config import load_settings
 from mcp_server.server import build_server
 from tests.conftest import needs_display
 from tests.support.standin import StandIn
-from tests.support.tkapp import TkApp
+from tests.support.tkapp import TkApp, nothing_but_the_marker
 from tests.support.xvfb import Xvfb
 from tests.test_e2e import check_described, inside, scenario_for
 
@@ -119,8 +118,7 @@ async def test_dry_run_sends_nothing(app: TkApp, standin: StandIn) -> None:
         result = await client.call_tool("execute_action", {"action": {"type": "click", **point}, "dry_run": True})
     assert result.structured_content["status"] == "dry_run"
     assert result.structured_content["performed"] == [{"op": "click", "button": "left", "clicks": 1, **point}]
-    await anyio.sleep(0.3)
-    assert app.state()["events"]["submit_clicks"] == 0
+    assert app.settle()["events"]["submit_clicks"] == 0
 
 
 @pytest.mark.parametrize(
@@ -141,8 +139,7 @@ async def test_bad_actions_are_refused_and_nothing_happens(
         result = await client.call_tool("execute_action", {"action": action})
     assert result.is_error
     assert message in result.content[0].text
-    await anyio.sleep(0.2)
-    assert app.state()["events"] == before
+    assert nothing_but_the_marker(before, app.settle()["events"])
 
 
 async def test_plan_without_a_model_says_what_to_start(standin: StandIn) -> None:

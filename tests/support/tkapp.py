@@ -42,6 +42,7 @@ class FormApp:
         self.events: dict[str, Any] = {
             "submit_clicks": 0,
             "cancel_clicks": 0,
+            "left_clicks": 0,
             "ctrl_a": 0,
             "right_clicks": 0,
             "double_clicks": 0,
@@ -151,6 +152,7 @@ class FormApp:
 
     def _on_left_click(self, event: tk.Event) -> None:
         self.events["last_click"] = [int(event.x_root), int(event.y_root)]
+        self.events["left_clicks"] += 1
         self._changed()
 
     def _on_double_click(self, _event: tk.Event) -> None:
@@ -363,6 +365,20 @@ class TkApp:
                 raise AssertionError(f"condition not met within {timeout} s; last state: {json.dumps(last)}")
             time.sleep(0.03)
 
+    def settle(self) -> dict[str, Any]:
+        """Click a blank spot of the window with xdotool (outside the server) and wait until the app saw it.
+
+        X delivers input in order, so anything sent before is in the state returned: no sleeping to
+        prove that something did not happen. The marker itself is one more left click.
+        """
+        state = self.state()
+        window = state["window"]
+        # Two spots more than Tk's 5-pixel "nearby" apart, so consecutive checks never make a double click.
+        first, second = [window["x"] + 4, window["y"] + 6], [window["x"] + 16, window["y"] + 6]
+        point = second if state["events"]["last_click"] == first else first
+        subprocess.run(["xdotool", "mousemove", str(point[0]), str(point[1]), "click", "1"], env=self.env, check=True)
+        return self.wait_for(lambda s: s["events"]["last_click"] == point)
+
     def stop(self) -> None:
         """Send SIGTERM, wait for a clean exit (kill after 5 s). Safe to call twice."""
         proc, self._proc = self._proc, None
@@ -381,3 +397,10 @@ class TkApp:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def nothing_but_the_marker(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether the app saw no input between ``before`` and ``after`` but :meth:`TkApp.settle`'s one click."""
+    marker = {"last_click", "left_clicks"}
+    same = {k: v for k, v in before.items() if k not in marker} == {k: v for k, v in after.items() if k not in marker}
+    return same and after["left_clicks"] == before["left_clicks"] + 1
