@@ -4,7 +4,7 @@
     .venv/bin/python bench/click_text_bench.py --dataset /tmp/grounding [--json out.json]
 
 For every text target, ``click_text {text: <the target's text>}`` is resolved exactly as
-execute_action resolves it (the server's OCR engine and :func:`tools.locate.find_text`, the same
+execute_action resolves it (the server's OCR engine and :func:`tools.actions.locate.find_text`, the same
 rules: a whole line beats words in a line beats a near match; equal matches are refused unless
 ``occurrence`` picks one). Outcomes: **landed** (the point is inside the target), **ambiguous**
 (refused: the text is shown more than once; the error lists the places), **absent** (refused: not
@@ -27,9 +27,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.ocr import OcrEngine, OcrSettings  # noqa: E402
+from engine.ocr.reader import OcrEngine, OcrSettings  # noqa: E402
+from tools.actions.locate import candidates, find_text  # noqa: E402
 from tools.errors import InvalidAction  # noqa: E402
-from tools.locate import candidates, find_text  # noqa: E402
 
 
 def inside(point: tuple[int, int], bbox: list[int]) -> bool:

@@ -6,13 +6,13 @@
 In one run, on the same images:
 
 * **accuracy**: click accuracy on the generated set's text targets for each configuration (the same
-  text matcher, :mod:`engine.textfind`, on each configuration's OCR lines), and seconds per screen;
+  text matcher, :mod:`engine.text.find`, on each configuration's OCR lines), and seconds per screen;
 * **speed on 1920x1080**: median full-pass time on the sparsest and busiest generated 1920x1080
   screens, and on a synthetic worst case (a screen-filling table, 384 cells), for rapidocr's defaults
   (``RapidOCR()(image)``) and the tuned pipeline (its crop cache off, so every pass is a real one):
   as configured by default (INT8 recognition where its check passed on this machine, else fp32),
   with fp32 recognition, and with INT8 recognition forced;
-* **the INT8 check's verdict** on this machine (see :mod:`engine.ocr_int8`);
+* **the INT8 check's verdict** on this machine (see :mod:`engine.ocr.int8`);
 * **cache**: an unchanged screen again (``cached``), and the same screen with a field's text changed
   (``incremental``), as ratios of the tuned full pass.
 
@@ -39,9 +39,9 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.ocr import OcrEngine, OcrSettings, TextBox  # noqa: E402
-from engine.ocr_cache import ScreenReader  # noqa: E402
-from engine.textfind import TextIndex, instruction_queries  # noqa: E402
+from engine.ocr.cache import ScreenReader  # noqa: E402
+from engine.ocr.reader import OcrEngine, OcrSettings, TextBox  # noqa: E402
+from engine.text.find import TextIndex, instruction_queries  # noqa: E402
 
 Reader = Callable[[Image.Image], list[TextBox]]
 TUNED = "tuned (det 1600, the default)"

@@ -70,7 +70,7 @@ def capture_costs(env: dict[str, str], samples: int) -> dict[str, float]:
     script = f"""
 import io, json, statistics, time, mss
 from PIL import Image
-from engine.imaging import prepare_for_model
+from engine.vlm.imaging import prepare_for_model
 def ours():
     with mss.MSS() as g:
         s = g.grab(g.monitors[1])

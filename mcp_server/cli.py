@@ -17,7 +17,7 @@ from mcp_server.config import SHORTCUTS, ConfigError, audit_path, load_settings
 from mcp_server.resources import SharedRuntime
 from mcp_server.server import build_server
 from mcp_server.transports import check_exposure, serve
-from tools.audit import entry_json, format_entry, read_entries
+from tools.safety.audit import entry_json, format_entry, read_entries
 
 log = logging.getLogger("vlm_desktop_mcp")
 

@@ -12,8 +12,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from engine.thinking import ThinkingMode
-from tools.policy import ACTION_TYPES, DEFAULT_BLOCKED_CHORDS, parse_chord
+from engine.vlm.thinking import ThinkingMode
+from tools.safety.policy import ACTION_TYPES, DEFAULT_BLOCKED_CHORDS, parse_chord
 
 DEFAULT_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 DEFAULT_BASE_URL = "http://127.0.0.1:30000/v1"

@@ -27,9 +27,9 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
 from tools.errors import ToolFailure
-from tools.policy import refuse
 from tools.registry import ToolSpec
 from tools.runtime import Confirm, Runtime
+from tools.safety.policy import refuse
 
 log = logging.getLogger(__name__)
 

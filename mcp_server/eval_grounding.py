@@ -14,7 +14,7 @@ are also counted per context (``by_context``; ``none`` for the others). ``--pred
 one JSON line per item: ``{"img_filename", "instruction", "point": [x, y] or null}`` (null: the
 locator abstained).
 
-The OCR locator chooses as ``click_text`` does (:func:`engine.locate.choose_text`): an ambiguous
+The OCR locator chooses as ``click_text`` does (:func:`engine.text.locate.choose_text`): an ambiguous
 text is an abstention, and context named in the instruction chooses among occurrences.
 """
 
@@ -33,9 +33,9 @@ import anyio
 from PIL import Image
 
 from engine.errors import ModelError
-from engine.locate import HybridLocator, Locator, ModelLocator, OcrLocator
-from engine.ocr import OcrUnavailable
-from engine.vision import VisionEngine
+from engine.ocr.reader import OcrUnavailable
+from engine.text.locate import HybridLocator, Locator, ModelLocator, OcrLocator
+from engine.vlm.vision import VisionEngine
 from mcp_server.config import ConfigError, Settings, load_settings
 from mcp_server.resources import engine_settings, make_backend, make_screen_reader
 

@@ -8,19 +8,19 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from engine.backend import ChatBackend
-from engine.backends.openai_http import OpenAIHTTPBackend
 from engine.errors import ModelError
-from engine.ocr import OcrEngine, OcrSettings, OcrUnavailable
-from engine.ocr_cache import ScreenReader
-from engine.vision import EngineSettings, VisionEngine
+from engine.ocr.cache import ScreenReader
+from engine.ocr.reader import OcrEngine, OcrSettings, OcrUnavailable
+from engine.vlm.backend import ChatBackend
+from engine.vlm.backends.openai_http import OpenAIHTTPBackend
+from engine.vlm.vision import EngineSettings, VisionEngine
 from mcp_server.config import Settings, audit_path
-from tools.audit import AuditLog
-from tools.capture import MssCapturer
+from tools.desktop.capture import MssCapturer
+from tools.desktop.inputs import PyAutoGuiDriver
 from tools.errors import AuditUnavailable
-from tools.inputs import PyAutoGuiDriver
-from tools.policy import Policy, RateLimiter, Region, parse_chord
 from tools.runtime import Runtime, ToolSettings
+from tools.safety.audit import AuditLog
+from tools.safety.policy import Policy, RateLimiter, Region, parse_chord
 from tools.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def make_backend(settings: Settings) -> ChatBackend | None:
     if model.backend == "none":
         return None
     if model.backend == "transformers":
-        from engine.backends.transformers_backend import TransformersBackend
+        from engine.vlm.backends.transformers_backend import TransformersBackend
 
         return TransformersBackend(model.name, device=model.device, max_pixels=model.max_image_pixels)
     return OpenAIHTTPBackend(

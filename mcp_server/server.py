@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.imaging import thumbnail_for_client
+from engine.vlm.imaging import thumbnail_for_client
 from mcp_server import __version__
 from mcp_server.config import Settings
 from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, question_resolver

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.ocr import OcrEngine
+from engine.ocr.reader import OcrEngine
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb, start_xvfb

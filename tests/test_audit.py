@@ -19,7 +19,7 @@ from tests.conftest import needs_display
 from tests.support.tkapp import TkApp
 from tests.test_policy import center, make_server, records, serve, settle_app
 from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
-from tools.audit import AuditLog, log_files, read_entries
+from tools.safety.audit import AuditLog, log_files, read_entries
 
 # --- the log file itself ---------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.backend import ChatRequest
-from engine.backends.openai_http import CircuitBreaker, OpenAIHTTPBackend
 from engine.errors import ModelUnavailable
+from engine.vlm.backend import ChatRequest
+from engine.vlm.backends.openai_http import CircuitBreaker, OpenAIHTTPBackend
 from tests.support.servers import free_port
 from tests.support.standin import Scenario, StandIn
 

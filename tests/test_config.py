@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.thinking import ThinkingMode
+from engine.vlm.thinking import ThinkingMode
 from mcp_server import cli
 from mcp_server.config import DEFAULT_BASE_URL, DEFAULT_MODEL, ConfigError, Settings, load_settings
 

@@ -1,4 +1,4 @@
-"""engine/coords.py: the 0-1000 grid, screen and image spaces, and the image token budget."""
+"""engine/geometry.py: the 0-1000 grid, screen and image spaces, and the image token budget."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine.coords import (
+from engine.geometry import (
     Frame,
     box_center,
     fit_to_budget,

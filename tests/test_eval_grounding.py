@@ -15,7 +15,7 @@ import anyio
 import pytest
 from PIL import Image
 
-from engine.locate import Located
+from engine.text.locate import Located
 from mcp_server.eval_grounding import Item, report_lines
 from mcp_server.eval_grounding import evaluate as score
 from tests.conftest import needs_display

@@ -1,4 +1,4 @@
-"""tools/events.py::plan_events and tools/keys.py: actions to validated primitive input events."""
+"""tools/actions/events.py::plan_events and tools/desktop/keys.py: actions to validated primitive input events."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from tools.actions import Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
-from tools.capture import Monitor
+from tools.actions.events import plan_events
+from tools.actions.vocabulary import Click, Done, DoubleClick, Drag, Key, Move, RightClick, Scroll, TypeText, Wait
+from tools.desktop.capture import Monitor
+from tools.desktop.inputs import InputEvent, PyAutoGuiDriver, split_text
+from tools.desktop.keys import PYAUTOGUI_KEY_NAMES, normalize_chord, normalize_key, split_chord, valid_key_names
 from tools.errors import DesktopUnavailable, InvalidAction
-from tools.events import plan_events
-from tools.inputs import InputEvent, PyAutoGuiDriver, split_text
-from tools.keys import PYAUTOGUI_KEY_NAMES, normalize_chord, normalize_key, split_chord, valid_key_names
 
 SINGLE = [Monitor(0, 0, 0, 1366, 768), Monitor(1, 0, 0, 1366, 768)]
 # Two monitors of different heights side by side: the bounding box has a dead strip under monitor 2.

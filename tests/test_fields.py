@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tests.conftest import needs_display
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
-from tools.fields import find_field
+from tools.actions.fields import find_field
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LIGHT = {"page": (255, 255, 255), "text": (15, 23, 42), "border": (203, 213, 225), "fill": (241, 245, 249)}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.fusion import MODEL_CONFIDENCE, ModelElement, fuse, text_of
-from engine.ocr import TextBox
-from engine.textfind import TextIndex, find_text, fold, instruction_queries, normalize, squash, sub_box
+from engine.ocr.reader import TextBox
+from engine.text.find import TextIndex, find_text, fold, instruction_queries, normalize, squash, sub_box
+from engine.text.fusion import MODEL_CONFIDENCE, ModelElement, fuse, text_of
 
 
 def line(text: str, box: tuple[int, int, int, int], confidence: float = 0.99) -> TextBox:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.locate import (
+from engine.ocr.reader import TextBox
+from engine.text.find import TextIndex
+from engine.text.locate import (
     Absent,
     Ambiguous,
     Found,
@@ -15,10 +17,8 @@ from engine.locate import (
     context_texts,
     instruction_targets,
 )
-from engine.ocr import TextBox
-from engine.textfind import TextIndex
+from tools.actions.locate import TextAmbiguous, TextNotFound, candidates, find_text
 from tools.errors import InvalidAction
-from tools.locate import TextAmbiguous, TextNotFound, candidates, find_text
 
 
 def line(text: str, box: tuple[int, int, int, int]) -> TextBox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from engine.coords import Frame
+from engine.geometry import Frame
 from tools.marks import draw_marks
 from tools.results import Element
 

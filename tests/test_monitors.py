@@ -18,8 +18,8 @@ from PIL import ImageChops
 from tests.support.servers import mcp_client
 from tests.support.tkapp import TkApp
 from tests.support.xorg_dummy import TwoMonitorDisplay, skip_reason
-from tools.actions import ClickText
-from tools.capture import Monitor, MssCapturer
+from tools.actions.vocabulary import ClickText
+from tools.desktop.capture import Monitor, MssCapturer
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
 
@@ -120,7 +120,7 @@ async def test_input_reaches_a_window_on_the_second_monitor(two_monitors: TwoMon
 
 
 @pytest.mark.skipif(
-    "monitor" not in ClickText.model_fields, reason="click_text does not search every monitor yet (tools/semantic.py)"
+    "monitor" not in ClickText.model_fields, reason="click_text does not search every monitor yet (semantic.py)"
 )
 async def test_click_text_finds_a_button_on_the_second_monitor(two_monitors: TwoMonitorDisplay, form: TkApp) -> None:
     cancel = form.widget("cancel")

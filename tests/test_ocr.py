@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.ocr import OcrEngine, OcrSettings, TextBox
-from engine.ocr_cache import ScreenReader
+from engine.ocr.cache import ScreenReader
+from engine.ocr.reader import OcrEngine, OcrSettings, TextBox
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"

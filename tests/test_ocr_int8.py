@@ -20,9 +20,8 @@ from pathlib import Path
 import onnx
 import pytest
 
-import engine.ocr_int8 as ocr_int8
-from engine.ocr import OcrEngine, OcrSettings, shipped_model, to_bgr
-from engine.ocr_int8 import (
+import engine.ocr.int8 as ocr_int8
+from engine.ocr.int8 import (
     MIN_AGREEMENT,
     MIN_SPEEDUP,
     Verdict,
@@ -37,6 +36,7 @@ from engine.ocr_int8 import (
     quantize,
     verdict_path,
 )
+from engine.ocr.reader import OcrEngine, OcrSettings, shipped_model, to_bgr
 from tests.conftest import needs_display
 from tests.support.servers import ROOT, spawn_stdio
 from tests.support.xvfb import Xvfb
@@ -180,7 +180,7 @@ def test_a_copy_that_cannot_be_built_leaves_fp32_working(tmp_path: Path) -> None
 def test_the_build_command_prints_the_verdict_on_stdout(model_only: Path) -> None:
     model = int8_path(shipped_model("rec"), model_only)
     ocr_int8._save(model, dataclasses.replace(verdict(False), agreement=0.5))
-    command = [sys.executable, "-m", "engine.ocr_int8", "--build", "--dir", str(model_only), "--json"]
+    command = [sys.executable, "-m", "engine.ocr.int8", "--build", "--dir", str(model_only), "--json"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)  # stdout holds the verdict and nothing else

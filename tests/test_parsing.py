@@ -1,4 +1,4 @@
-"""engine/parsing.py: reading Qwen3-VL's answers in every shape it produces."""
+"""engine/vlm/parsing.py: reading Qwen3-VL's answers in every shape it produces."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ModelOutputError
-from engine.parsing import (
+from engine.vlm.parsing import (
     GridElement,
     ToolCall,
     extract_json,

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from engine.coords import Frame
-from engine.parsing import ToolCall
-from tools.actions import (
+from engine.geometry import Frame
+from engine.vlm.parsing import ToolCall
+from tools.actions.vocabulary import (
     Action,
     Click,
     ClickText,

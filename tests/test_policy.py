@@ -20,13 +20,13 @@ from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.test_e2e import scenario_for
 from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
-from tools.actions import Click, Drag, FillInput, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
-from tools.capture import Monitor
+from tools.actions.events import AnyAction, plan_events
+from tools.actions.vocabulary import Click, Drag, FillInput, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
+from tools.desktop.capture import Monitor
+from tools.desktop.inputs import InputEvent, split_text
+from tools.desktop.keys import is_valid_key
 from tools.errors import ActionRefused
-from tools.events import AnyAction, plan_events
-from tools.inputs import InputEvent, split_text
-from tools.keys import is_valid_key
-from tools.policy import (
+from tools.safety.policy import (
     Policy,
     RateLimiter,
     Region,

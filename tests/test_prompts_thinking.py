@@ -1,4 +1,4 @@
-"""engine/prompts.py and engine/thinking.py: the planning prompts and who does the reasoning."""
+"""engine/vlm/prompts.py and engine/vlm/thinking.py: the planning prompts and who does the reasoning."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from engine.prompts import (
+from engine.vlm.prompts import (
     COMPUTER_USE_ACTIONS,
     DESCRIBE_PROMPT,
     SEMANTIC_PLAN_ACTIONS,
@@ -17,7 +17,7 @@ from engine.prompts import (
     planning_user_prompt,
     point_prompt,
 )
-from engine.thinking import ThinkingMode, resolve_thinking
+from engine.vlm.thinking import ThinkingMode, resolve_thinking
 
 
 def _embedded_tool(system: str) -> dict[str, object]:

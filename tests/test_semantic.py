@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.prompts import COMPUTER_USE_ACTIONS, SEMANTIC_PLAN_ACTIONS
+from engine.vlm.prompts import COMPUTER_USE_ACTIONS, SEMANTIC_PLAN_ACTIONS
 from tests.conftest import needs_display
 from tests.support.standin import StandIn, offered_actions
 from tests.support.tkapp import TkApp, nothing_but_the_marker

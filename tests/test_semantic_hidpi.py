@@ -7,13 +7,13 @@ import time
 import pytest
 from PIL import Image, ImageDraw
 
-from engine.coords import Frame
+from engine.geometry import Frame
 from tests.support.fakes import FakeScreen
-from tools.actions import ClickElement
+from tools.actions.semantic import resolve
+from tools.actions.vocabulary import ClickElement
+from tools.desktop.settle import fingerprint
 from tools.errors import InvalidAction
 from tools.runtime import Runtime, ToolSettings
-from tools.semantic import resolve
-from tools.settle import fingerprint
 from tools.snapshots import Snapshot
 
 SCREEN = (1440, 900)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.ocr import TextBox
-from engine.textfind import TextIndex
+from engine.ocr.reader import TextBox
+from engine.text.find import TextIndex
 
 
 def line(text: str, box: tuple[int, int, int, int]) -> TextBox:

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from PIL import Image
 
-from engine.textfind import squash
+from engine.text.find import squash
 from mcp_server.config import load_settings
 from mcp_server.server import build_server
 from tests.conftest import needs_display

@@ -15,9 +15,9 @@ from PIL import Image
 pytest.importorskip("torch", reason="the transformers backend needs torch (the [local] extra)")
 pytest.importorskip("transformers", reason="the transformers backend needs transformers ([local])")
 
-from engine.backend import ChatBackend, ChatRequest, ChatResponse
-from engine.backends.transformers_backend import TransformersBackend, split_thinking
 from engine.errors import ModelUnavailable
+from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse
+from engine.vlm.backends.transformers_backend import TransformersBackend, split_thinking
 from tests.support.tiny_qwen3vl import SPECIAL_TOKENS, cached_tiny_qwen3vl
 
 

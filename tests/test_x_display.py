@@ -26,8 +26,8 @@ from tests.support.processes import stop_process
 from tests.support.servers import ROOT, spawn_stdio
 from tests.support.tkapp import TkApp
 from tests.support.xorg_dummy import free_displays
-from tools.inputs import has_xauthority, quiet_xlib_connect
-from tools.keys import PYAUTOGUI_KEY_NAMES, valid_key_names
+from tools.desktop.inputs import has_xauthority, quiet_xlib_connect
+from tools.desktop.keys import PYAUTOGUI_KEY_NAMES, valid_key_names
 
 needs_xvfb = pytest.mark.skipif(
     shutil.which("Xvfb") is None or shutil.which("xdpyinfo") is None or shutil.which("xdotool") is None,
@@ -250,7 +250,7 @@ def test_static_key_table_equals_pyautogui(bare_xvfb: str, home: Path) -> None:
     # In a subprocess: importing pyautogui here would bind this test process to this display.
     script = (
         "import json\n"
-        "from tools.inputs import PyAutoGuiDriver\n"
+        "from tools.desktop.inputs import PyAutoGuiDriver\n"
         "driver = PyAutoGuiDriver()\n"
         "driver.load()\n"
         "import pyautogui\n"
@@ -306,10 +306,10 @@ def test_real_input_over_stdio_without_xauthority(bare_xvfb: str, home: Path, tm
 def test_key_validation_loads_no_input_library(home: Path) -> None:
     script = (
         "import sys\n"
-        "from tools.actions import Key\n"
-        "from tools.capture import Monitor\n"
-        "from tools.events import plan_events\n"
-        "from tools.inputs import PyAutoGuiDriver\n"
+        "from tools.actions.vocabulary import Key\n"
+        "from tools.desktop.capture import Monitor\n"
+        "from tools.actions.events import plan_events\n"
+        "from tools.desktop.inputs import PyAutoGuiDriver\n"
         "events = plan_events(Key(keys=['Control', 'S']), [Monitor(0, 0, 0, 10, 10)], PyAutoGuiDriver().is_valid_key)\n"
         "assert events[0].keys == ('ctrl', 's'), events\n"
         "assert 'pyautogui' not in sys.modules and 'Xlib' not in sys.modules\n"

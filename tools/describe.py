@@ -1,7 +1,7 @@
 """``describe_screen``: wait for the screen to settle, capture it, and list its elements.
 
 The vision model (what is there) and OCR (where the text is) run side by side on the same capture;
-their results are fused (:mod:`engine.fusion`). Without a model, or with the model unreachable,
+their results are fused (:mod:`engine.text.fusion`). Without a model, or with the model unreachable,
 the elements are the text OCR read, and the result says so: the OCR-only mode that makes the
 server useful on a machine without a GPU.
 """
@@ -16,18 +16,18 @@ import anyio
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.coords import Frame, grid_box_to_screen, image_to_screen
-from engine.fusion import ModelElement, fuse
-from engine.ocr import OcrUnavailable, TextBox
-from engine.ocr_cache import ScreenText
-from engine.vision import Description
+from engine.geometry import Frame, grid_box_to_screen, image_to_screen
+from engine.ocr.cache import ScreenText
+from engine.ocr.reader import OcrUnavailable, TextBox
+from engine.text.fusion import ModelElement, fuse
+from engine.vlm.vision import Description
 from tools.answer_cache import screen_key
-from tools.capture import Capture, Region
+from tools.desktop.capture import Capture, Region
+from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
 from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
 from tools.results import DescribeResult, Element, ScreenInfo
 from tools.runtime import Progress, Runtime, no_progress
-from tools.settle import changed_box, fingerprint, wait_for_settle
 from tools.snapshots import Snapshot
 
 _OCR_ONLY = "elements are the text OCR read (type 'text', no icons)"

@@ -20,19 +20,19 @@ from typing import Any
 import anyio
 from PIL import Image
 
-from engine.coords import image_box_to_screen
-from tools.actions import SEMANTIC_ACTIONS, Done, TypeText
-from tools.audit import fingerprint, new_id, screen_hash
-from tools.capture import Capture, Monitor
+from engine.geometry import image_box_to_screen
+from tools.actions.events import AnyAction, plan_events
+from tools.actions.semantic import Stage, resolve
+from tools.actions.vocabulary import SEMANTIC_ACTIONS, Done, TypeText
+from tools.desktop.capture import Capture, Monitor
+from tools.desktop.inputs import InputEvent
+from tools.desktop.settle import changed_box, wait_for_settle
+from tools.desktop.settle import fingerprint as screen_fingerprint
 from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
-from tools.events import AnyAction, plan_events
-from tools.inputs import InputEvent
-from tools.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
 from tools.results import Check, ExecuteResult
 from tools.runtime import Caller, Runtime
-from tools.semantic import Stage, resolve
-from tools.settle import changed_box, wait_for_settle
-from tools.settle import fingerprint as screen_fingerprint
+from tools.safety.audit import fingerprint, new_id, screen_hash
+from tools.safety.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
 
 log = logging.getLogger(__name__)
 

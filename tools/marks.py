@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.coords import Frame, screen_to_image
+from engine.geometry import Frame, screen_to_image
 from tools.results import Element
 
 _COLORS = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (0, 128, 128))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from engine.errors import ModelError, ModelOutputError, ModelUnavailable
-from engine.vision import VisionEngine
+from engine.vlm.vision import VisionEngine
 from tools.errors import ModelFailure, ModelUnreachable
 from tools.runtime import Runtime
 

@@ -10,10 +10,10 @@ from typing import Any
 import anyio
 from pydantic import TypeAdapter, ValidationError
 
-from engine.coords import Frame, grid_to_screen
-from engine.parsing import ToolCall
-from engine.prompts import SEMANTIC_PLAN_ACTIONS
-from tools.actions import (
+from engine.geometry import Frame, grid_to_screen
+from engine.vlm.parsing import ToolCall
+from engine.vlm.prompts import SEMANTIC_PLAN_ACTIONS
+from tools.actions.vocabulary import (
     Action,
     Click,
     ClickText,
@@ -31,8 +31,8 @@ from tools.actions import (
     Wait,
 )
 from tools.describe import capture_screen, screen_info
+from tools.desktop.keys import split_chord
 from tools.errors import ModelFailure
-from tools.keys import split_chord
 from tools.model_calls import ask_model, require_engine
 from tools.results import PlanResult
 from tools.runtime import Progress, Runtime, no_progress

@@ -13,7 +13,7 @@ import anyio
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.actions import Action, catalogue
+from tools.actions.vocabulary import Action, catalogue
 from tools.describe import RegionArg, describe_screen
 from tools.execute import confirmation_question, execute_action
 from tools.marks import draw_marks

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools.actions import Action
+from tools.actions.vocabulary import Action
 
 
 class ScreenInfo(BaseModel):

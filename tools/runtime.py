@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import anyio
 from PIL import Image
 
-from engine.ocr_cache import ScreenReader
-from engine.vision import Description, VisionEngine
+from engine.ocr.cache import ScreenReader
+from engine.vlm.vision import Description, VisionEngine
 from tools.answer_cache import AnswerCache
-from tools.audit import AuditLog
-from tools.capture import Screen
-from tools.inputs import InputDriver
-from tools.policy import Policy, RateLimiter
+from tools.desktop.capture import Screen
+from tools.desktop.inputs import InputDriver
+from tools.safety.audit import AuditLog
+from tools.safety.policy import Policy, RateLimiter
 from tools.snapshots import SnapshotStore
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]

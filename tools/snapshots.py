@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from engine.coords import Frame
+from engine.geometry import Frame
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PIL import Image
 
-from engine.coords import Frame
-from tools.capture import Capture, Monitor, Region
+from engine.geometry import Frame
+from tools.desktop.capture import Capture, Monitor, Region
 
 
 class FakeScreen:
-    """Stands in for :class:`tools.capture.MssCapturer`: one monitor, whose image the test sets."""
+    """Stands in for :class:`tools.desktop.capture.MssCapturer`: one monitor, whose image the test sets."""
 
     def __init__(self, image: Image.Image, width: int, height: int) -> None:
         self.image = image

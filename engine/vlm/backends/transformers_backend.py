@@ -19,8 +19,8 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from engine.backend import ChatRequest, ChatResponse
 from engine.errors import ModelServerError, ModelUnavailable
+from engine.vlm.backend import ChatRequest, ChatResponse
 
 INSTALL_HINT = "pip install 'vlm-desktop-mcp[local]'"
 _END_MARKERS = ("<|im_end|>", "<|endoftext|>")
@@ -72,7 +72,7 @@ def _image_only_processor_class() -> Any:
 
 
 class TransformersBackend:
-    """A :class:`engine.backend.ChatBackend` running Qwen3-VL with transformers in this process.
+    """A :class:`engine.vlm.backend.ChatBackend` running Qwen3-VL with transformers in this process.
 
     ``model_path`` is a local snapshot directory, or a hub id already in the Hugging Face cache
     (nothing is downloaded).

@@ -3,7 +3,7 @@
 What ``plan_next_action`` proposes is exactly what ``execute_action`` accepts. All coordinates are
 absolute screen pixels, in the space pyautogui clicks in. Everything else that needs the list of
 actions (policy names, the tool description, audit summaries) derives it from here: a new action
-is a class here, its input events (tools/events.py) or its resolution (tools/semantic.py).
+is a class here, its input events (tools/actions/events.py) or its resolution (tools/actions/semantic.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from engine.coords import fit_to_budget
+from engine.geometry import fit_to_budget
 
 
 def encode_png(image: Image.Image, *, compress_level: int = 1) -> bytes:

@@ -15,15 +15,15 @@ import anyio
 import numpy as np
 from PIL import Image
 
-from engine.coords import Frame, screen_to_image
-from engine.ocr import TextBox
-from engine.textfind import TextMatch, normalize, similarity, squash
-from tools.capture import Capture, Region
+from engine.geometry import Frame, screen_to_image
+from engine.ocr.reader import TextBox
+from engine.text.find import TextMatch, normalize, similarity, squash
+from tools.desktop.capture import Capture, Region
+from tools.desktop.screen_text import screen_lines
+from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
+from tools.desktop.windows import Window, focused_window
 from tools.results import Check
 from tools.runtime import Runtime
-from tools.screen_text import screen_lines
-from tools.settle import changed_box, fingerprint, wait_for_settle
-from tools.windows import Window, focused_window
 
 DIALOG_TIMEOUT = 8.0
 """How long a file dialog may take to open, or to close after its path is confirmed."""

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tools.actions import ACTION_TYPES, AnyAction, Done, TypeText, UploadFile, Wait
-from tools.capture import Region
+from tools.actions.vocabulary import ACTION_TYPES, AnyAction, Done, TypeText, UploadFile, Wait
+from tools.desktop.capture import Region
+from tools.desktop.inputs import InputEvent
+from tools.desktop.keys import normalize_key, split_chord
 from tools.errors import ActionRefused
-from tools.inputs import InputEvent
-from tools.keys import normalize_key, split_chord
 
 ConfirmMode = Literal["never", "destructive", "always"]
 

@@ -9,7 +9,7 @@ from typing import Protocol
 import anyio
 from PIL import Image
 
-from engine.coords import Frame
+from engine.geometry import Frame
 from tools.errors import DesktopUnavailable, InvalidAction
 
 

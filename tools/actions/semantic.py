@@ -22,11 +22,13 @@ from urllib.parse import urlparse
 
 import anyio
 
-from engine.coords import grid_to_screen, image_box_to_screen, image_to_screen, screen_to_image
-from engine.ocr import TextBox
-from engine.textfind import TextMatch
-from tools import verify
-from tools.actions import (
+from engine.geometry import grid_to_screen, image_box_to_screen, image_to_screen, screen_to_image
+from engine.ocr.reader import TextBox
+from engine.text.find import TextMatch
+from tools.actions import verify
+from tools.actions.fields import Field, find_field
+from tools.actions.locate import TextNotFound, candidates, find_text
+from tools.actions.vocabulary import (
     Click,
     ClickElement,
     ClickText,
@@ -38,16 +40,14 @@ from tools.actions import (
     UploadFile,
     Wait,
 )
-from tools.capture import Capture, Region
+from tools.desktop.capture import Capture, Region
+from tools.desktop.screen_text import screen_lines
+from tools.desktop.settle import changed_box, fingerprint
+from tools.desktop.windows import focused_window
 from tools.errors import InvalidAction
-from tools.fields import Field, find_field
-from tools.locate import TextNotFound, candidates, find_text
 from tools.model_calls import ask_model
 from tools.results import Check
 from tools.runtime import Runtime
-from tools.screen_text import screen_lines
-from tools.settle import changed_box, fingerprint
-from tools.windows import focused_window
 
 Primitive = Click | Key | TypeText | Wait
 """What semantic actions resolve to."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.coords import image_to_screen
-from engine.ocr import TextBox
-from tools.capture import Capture
+from engine.geometry import image_to_screen
+from engine.ocr.reader import TextBox
+from tools.desktop.capture import Capture
 from tools.errors import DesktopUnavailable
 from tools.runtime import Runtime
 

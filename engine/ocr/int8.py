@@ -20,7 +20,7 @@ processor) and logged.
 
 Build and check during setup, so the first describe never waits for it::
 
-    python -m engine.ocr_int8 --build
+    python -m engine.ocr.int8 --build
 
 Nothing is downloaded: the source is the model inside the rapidocr wheel. Building takes a few
 seconds and needs the ``onnx`` package; the result is reused until the source model, onnxruntime or
@@ -102,7 +102,7 @@ def calibration_batches(batches: int = 16, per_batch: int = 8, seed: int = 1) ->
     Cropped the way detection crops (text plus about half its height around it), batched the way
     recognition batches, so the calibrated ranges are the ones seen at run time.
     """
-    from engine.ocr import rec_input, to_bgr
+    from engine.ocr.reader import rec_input, to_bgr
 
     rng = random.Random(seed)
     fonts = _fonts()
@@ -354,7 +354,7 @@ def check(model: Path, threads: int = 0, rounds: int = 3) -> Verdict:
     only recognition differs. Times are the best of ``rounds`` alternating runs (other work on the
     machine only ever slows a run down).
     """
-    from engine.ocr import OcrEngine, OcrSettings, to_bgr
+    from engine.ocr.reader import OcrEngine, OcrSettings, to_bgr
 
     log.info("checking the INT8 OCR model against fp32 on this machine (once; some seconds)")
     fp32 = OcrEngine(OcrSettings(precision="fp32", threads=threads, crop_cache_size=0))
@@ -419,13 +419,13 @@ def ensure_checked(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m engine.ocr_int8 --build``: build the INT8 copy and check it on this machine.
+    """``python -m engine.ocr.int8 --build``: build the INT8 copy and check it on this machine.
 
     Prints the verdict (``--json``: as JSON); exit status 0 when a verdict was reached (INT8 or
     fp32), 1 when the copy could not be built or checked (the server then serves on fp32).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m engine.ocr_int8",
+        prog="python -m engine.ocr.int8",
         description="Build the INT8 OCR recognition model and check it against fp32 on this machine (cached).",
     )
     parser.add_argument(
@@ -437,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from engine.ocr import OcrUnavailable, shipped_model
+    from engine.ocr.reader import OcrUnavailable, shipped_model
 
     try:
         source = shipped_model("rec")
@@ -452,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run as a script, this file is __main__; the engine imports it as engine.ocr_int8: use that one.
-    from engine.ocr_int8 import main as _main
+    # Run as a script, this file is __main__; the engine imports it as engine.ocr.int8: use that one.
+    from engine.ocr.int8 import main as _main
 
     sys.exit(_main())

@@ -9,9 +9,9 @@ from typing import Any
 import anyio
 import httpx
 
-from engine.backend import ChatRequest, ChatResponse
 from engine.errors import ModelServerError, ModelTimeout, ModelUnavailable
-from engine.imaging import png_data_url
+from engine.vlm.backend import ChatRequest, ChatResponse
+from engine.vlm.imaging import png_data_url
 
 log = logging.getLogger(__name__)
 

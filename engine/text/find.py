@@ -9,7 +9,7 @@ for text that OCR split in two ("Save" + "As..."), and so are lines stacked like
 union of its lines. A match always covers the whole query: a line that holds only part of it
 ("Product" for "Add product") is no match, however similar.
 
-Choosing one match among several (and what to say when there is none) is :mod:`engine.locate`'s job.
+Choosing one match among several (and what to say when there is none) is :mod:`engine.text.locate`'s job.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from engine.ocr import Box, TextBox
+from engine.ocr.reader import Box, TextBox
 
 _TRANSLATE = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "})
 _VERBS = re.compile(
@@ -131,7 +131,7 @@ def sub_box(line: Box, text: str, start: int, end: int, chars: Sequence[int] = (
         pitch = (chars[-1] - chars[0]) / (len(text) - 1)
         a, b = chars[start] - pitch * 0.6, chars[end - 1] + pitch * 0.6
         return (max(x1, round(a)), y1, min(x2, round(b)), y2)
-    left, right = x1, x2  # OCR boxes hug the ink (engine/ocr_lines.py)
+    left, right = x1, x2  # OCR boxes hug the ink (engine/ocr/lines.py)
     widths = [_char_width(c) for c in text]
     total = sum(widths) or 1.0
     scale = (right - left) / total

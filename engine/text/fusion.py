@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.ocr import Box, TextBox
-from engine.textfind import TextIndex, TextMatch, similarity, squash
+from engine.ocr.reader import Box, TextBox
+from engine.text.find import TextIndex, TextMatch, similarity, squash
 
 Source = Literal["model", "ocr", "fused"]
 

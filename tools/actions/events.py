@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tools.actions import (
+from tools.actions.vocabulary import (
     AnyAction,
     Click,
     Done,
@@ -18,10 +18,10 @@ from tools.actions import (
     TypeText,
     Wait,
 )
-from tools.capture import Monitor
+from tools.desktop.capture import Monitor
+from tools.desktop.inputs import InputEvent, Op, split_text
+from tools.desktop.keys import normalize_chord
 from tools.errors import DesktopUnavailable, InvalidAction
-from tools.inputs import InputEvent, Op, split_text
-from tools.keys import normalize_chord
 
 __all__ = ["AnyAction", "PrimitiveAction", "check_on_screen", "plan_events"]
 

@@ -35,7 +35,7 @@ class Window:
 def _display() -> Any:
     handle = getattr(_local, "display", None)
     if handle is None:
-        from tools.xdisplay import open_xlib_display
+        from tools.desktop.xdisplay import open_xlib_display
 
         handle = open_xlib_display()
         _local.display = handle

@@ -15,7 +15,7 @@ cores. Screens are not photos, and this pipeline is shaped for them:
   where the ink shows a wide gap or a border, using where each character was recognised, so a
   text box is one element's text;
 * every box is then shrunk to its glyphs' ink (the detector's boxes are padded several pixels on
-  every side): the pixel analysis is :mod:`engine.ocr_lines`.
+  every side): the pixel analysis is :mod:`engine.ocr.lines`.
 
 All methods here are synchronous and CPU-bound; callers run them in worker threads.
 """
@@ -37,10 +37,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from engine.ocr_lines import Box, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
+from engine.ocr.lines import Box, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
 
 if TYPE_CHECKING:
-    from engine.ocr_int8 import Verdict
+    from engine.ocr.int8 import Verdict
 
 __all__ = ["Box", "OcrEngine", "OcrSettings", "OcrUnavailable", "Reading", "TextBox", "rec_input", "to_bgr"]
 
@@ -81,7 +81,7 @@ class OcrSettings:
     precision: str = "int8"
     """``int8``: recognise with an INT8 copy of the model where it proves itself on this machine
     (reads as fp32 does, and faster; built and checked once per machine, see
-    :mod:`engine.ocr_int8`), else with fp32; ``fp32``: the shipped model as is."""
+    :mod:`engine.ocr.int8`), else with fp32; ``fp32``: the shipped model as is."""
     int8_dir: Path | None = None
     """Where the INT8 copy is cached (None: ``$XDG_CACHE_HOME/vlm-desktop-mcp/ocr``)."""
     verify_int8: bool = True
@@ -168,7 +168,7 @@ class OcrEngine:
     def load(self, wait: bool = False) -> None:
         """Load both models now (otherwise the first read does).
 
-        With ``precision="int8"`` and no checked INT8 copy cached yet (``python -m engine.ocr_int8
+        With ``precision="int8"`` and no checked INT8 copy cached yet (``python -m engine.ocr.int8
         --build`` makes one during setup), recognition starts on the fp32 model while the copy is
         built and checked in the background (some seconds, once per machine), and switches to it
         if it passes the check; ``wait`` waits for that first instead.
@@ -189,7 +189,7 @@ class OcrEngine:
         rec, precision, checked = None, "fp32", False
         if self.settings.precision == "int8":
             try:
-                from engine.ocr_int8 import int8_path, load_verdict
+                from engine.ocr.int8 import int8_path, load_verdict
 
                 cached = int8_path(source, self.settings.int8_dir)
                 if cached.is_file() and not self.settings.verify_int8:
@@ -218,7 +218,7 @@ class OcrEngine:
             self._builder.start()
 
     def _build_int8(self, source: Path, generation: int) -> None:
-        from engine.ocr_int8 import ensure_checked, ensure_int8
+        from engine.ocr.int8 import ensure_checked, ensure_int8
 
         try:
             if self.settings.verify_int8:

@@ -1,7 +1,7 @@
 """Choosing where visible text is, and locators that turn an instruction into a point to click.
 
-One rule, used by ``click_text``/``fill_input`` (through :mod:`tools.locate`) and by the grounding
-benchmark (through :class:`OcrLocator`): :func:`choose_text` takes :class:`engine.textfind.TextIndex`'s
+One rule, used by ``click_text``/``fill_input`` (through :mod:`tools.actions.locate`) and by the grounding
+benchmark (through :class:`OcrLocator`): :func:`choose_text` takes :class:`engine.text.find.TextIndex`'s
 matches and returns a typed outcome, :class:`Found`, :class:`Ambiguous` or :class:`Absent`.
 
 * A whole line (or wrapped text) beats whole words inside a longer line, which beat a near match
@@ -35,12 +35,12 @@ from typing import Literal, Protocol
 
 from PIL import Image
 
-from engine.coords import Frame, grid_box_to_screen
 from engine.errors import ModelOutputError
-from engine.ocr import Box
-from engine.ocr_cache import ScreenReader
-from engine.textfind import TextIndex, TextMatch, instruction_queries, normalize
-from engine.vision import VisionEngine
+from engine.geometry import Frame, grid_box_to_screen
+from engine.ocr.cache import ScreenReader
+from engine.ocr.reader import Box
+from engine.text.find import TextIndex, TextMatch, instruction_queries, normalize
+from engine.vlm.vision import VisionEngine
 
 Where = Literal["left", "right", "top", "bottom"]
 """A place on the screen that chooses among occurrences: the leftmost, the rightmost, the highest, the lowest."""

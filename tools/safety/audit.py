@@ -36,7 +36,7 @@ from typing import Any
 
 from PIL import Image
 
-from tools.actions import describe
+from tools.actions.vocabulary import describe
 from tools.errors import AuditUnavailable
 
 try:

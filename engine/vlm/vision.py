@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from engine import prompts
-from engine.backend import ChatBackend, ChatRequest, ChatResponse
 from engine.errors import ModelOutputError
-from engine.imaging import prepare_for_model
-from engine.parsing import (
+from engine.vlm import prompts
+from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse
+from engine.vlm.imaging import prepare_for_model
+from engine.vlm.parsing import (
     GridDescription,
     GridElement,
     ToolCall,
@@ -21,7 +21,7 @@ from engine.parsing import (
     split_thinking,
     thought_before_call,
 )
-from engine.thinking import ThinkingMode, resolve_thinking
+from engine.vlm.thinking import ThinkingMode, resolve_thinking
 
 
 @dataclass(frozen=True)

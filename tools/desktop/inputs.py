@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
+from tools.desktop.keys import is_valid_key
+from tools.desktop.unicode_x11 import type_text
 from tools.errors import DesktopUnavailable, InvalidAction
-from tools.keys import is_valid_key
-from tools.unicode_x11 import type_text
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class PyAutoGuiDriver:
     """Sends events with pyautogui, imported lazily (it needs ``DISPLAY`` at import time).
 
     Non-ASCII text, which pyautogui drops, is sent on X11 as one keysym per character with
-    XTest on keycodes mapped for the text (:mod:`tools.unicode_x11`); elsewhere it is pasted from the clipboard.
+    XTest on keycodes mapped for the text (:mod:`tools.desktop.unicode_x11`); elsewhere it is pasted from the clipboard.
     """
 
     def __init__(self, *, pause: float = 0.02, failsafe: bool = True) -> None:

@@ -1,6 +1,6 @@
-"""Choosing where to click for visible text: :func:`engine.locate.choose_text` decides, this translates.
+"""Choosing where to click for visible text: :func:`engine.text.locate.choose_text` decides, this translates.
 
-The rule lives in :mod:`engine.locate` (the grounding benchmark measures the same one): a whole line
+The rule lives in :mod:`engine.text.locate` (the grounding benchmark measures the same one): a whole line
 (or a wrapped text) beats whole words inside a longer line, which beat a near match (an OCR slip).
 Several equally good matches are an error unless ``occurrence`` (reading order) or ``near`` (other
 visible text next to the wanted one) picks one, and absent text is an error that lists what is there
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.locate import Absent, Ambiguous, TextChoiceError, choose_text
-from engine.locate import candidates as _candidates
-from engine.ocr import TextBox
-from engine.textfind import TextIndex, TextMatch
+from engine.ocr.reader import TextBox
+from engine.text.find import TextIndex, TextMatch
+from engine.text.locate import Absent, Ambiguous, TextChoiceError, choose_text
+from engine.text.locate import candidates as _candidates
 from tools.errors import InvalidAction
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.inputs import quiet_xlib_connect
+from tools.desktop.inputs import quiet_xlib_connect
 
 
 def open_xlib_display() -> Any:
-    """A new ``Xlib.display.Display`` for ``$DISPLAY`` (see :func:`tools.inputs.quiet_xlib_connect`)."""
+    """A new ``Xlib.display.Display`` for ``$DISPLAY`` (see :func:`tools.desktop.inputs.quiet_xlib_connect`)."""
     from Xlib import display
 
     with quiet_xlib_connect():

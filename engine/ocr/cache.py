@@ -20,7 +20,7 @@ import anyio
 import numpy as np
 from PIL import Image
 
-from engine.ocr import Box, OcrEngine, TextBox
+from engine.ocr.reader import Box, OcrEngine, TextBox
 
 Pass = Literal["full", "cached", "incremental"]
 

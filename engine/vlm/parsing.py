@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.coords import GRID
 from engine.errors import ModelOutputError
+from engine.geometry import GRID
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)

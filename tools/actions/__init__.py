@@ -1,0 +1,1 @@
+"""Actions: the vocabulary, the primitive events they send, and the semantic actions resolved against the screen."""

@@ -1,0 +1,1 @@
+"""What guards the desktop: the policy fixed at start-up and the write-ahead audit log."""
