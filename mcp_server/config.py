@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from engine.ocr.int8 import cache_dir
 from engine.vlm.thinking import ThinkingMode
 from tools.safety.policy import ACTION_TYPES, DEFAULT_BLOCKED_CHORDS, parse_chord
 
@@ -192,6 +193,8 @@ class OcrConfig(BaseModel):
     """int8: recognise with an INT8 copy of the model, built once per machine (scripts/setup, else in the
     background) and used only where it proves itself on this CPU: its readings must agree with fp32 on
     screens rendered here and it must be faster; otherwise, and until then, fp32. fp32: the shipped model."""
+    int8_dir: Path | None = None
+    """Where the INT8 copy is cached. None: $XDG_CACHE_HOME/vlm-desktop-mcp/ocr, else ~/.cache/vlm-desktop-mcp/ocr."""
 
 
 class Settings(BaseModel):
@@ -305,6 +308,8 @@ def load_settings(
     tree = _merge(tree, from_flags(flags or {}))
     if env.get("XDG_STATE_HOME") and not (tree.get("audit") or {}).get("path"):
         _set(tree, "audit", "path", str(Path(env["XDG_STATE_HOME"]) / AUDIT_FILE))
+    if env.get("XDG_CACHE_HOME") and not (tree.get("ocr") or {}).get("int8_dir"):
+        _set(tree, "ocr", "int8_dir", str(cache_dir(env["XDG_CACHE_HOME"])))
     try:
         return Settings.model_validate(tree)
     except ValidationError as exc:

@@ -82,6 +82,7 @@ def make_screen_reader(settings: Settings, *, force: bool = False) -> ScreenRead
             min_confidence=cfg.min_confidence,
             threads=cfg.threads,
             precision=cfg.precision,
+            int8_dir=cfg.int8_dir,
         )
     )
     return ScreenReader(engine, capacity=cfg.cache_screens)

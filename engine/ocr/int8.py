@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -72,10 +72,13 @@ _WORDS = (
 )  # fmt: skip
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/vlm-desktop-mcp/ocr`` (``~/.cache/...`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "vlm-desktop-mcp" / "ocr"
+def cache_dir(cache_home: str | Path | None = None) -> Path:
+    """``<cache_home>/vlm-desktop-mcp/ocr``, ``cache_home`` defaulting to ``~/.cache``.
+
+    The caller's ``$XDG_CACHE_HOME`` is read at its edge (the server's configuration, this module's
+    command line) and passed in; nothing here reads the environment.
+    """
+    return Path(cache_home or Path.home() / ".cache") / "vlm-desktop-mcp" / "ocr"
 
 
 def int8_path(source: Path, directory: Path | None = None) -> Path:
@@ -418,8 +421,11 @@ def ensure_checked(
     return model, verdict
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """``python -m engine.ocr.int8 --build``: build the INT8 copy and check it on this machine.
+
+    Without ``--dir`` the copy goes where the server looks by default: :func:`cache_dir` of
+    ``env["XDG_CACHE_HOME"]`` (the process environment when run as a command).
 
     Prints the verdict (``--json``: as JSON); exit status 0 when a verdict was reached (INT8 or
     fp32), 1 when the copy could not be built or checked (the server then serves on fp32).
@@ -439,11 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from engine.ocr.reader import OcrUnavailable, shipped_model
 
+    directory = args.dir or cache_dir((env or {}).get("XDG_CACHE_HOME"))
     try:
         source = shipped_model("rec")
         if args.rebuild:
-            int8_path(source, args.dir).unlink(missing_ok=True)
-        model, verdict = ensure_checked(source, args.dir, recheck=args.recheck or args.rebuild)
+            int8_path(source, directory).unlink(missing_ok=True)
+        model, verdict = ensure_checked(source, directory, recheck=args.recheck or args.rebuild)
     except (OcrUnavailable, RuntimeError, OSError) as exc:
         print(f"INT8 OCR model not built: {exc}; the server will recognise with fp32", file=sys.stderr)
         return 1
@@ -455,4 +462,4 @@ if __name__ == "__main__":
     # Run as a script, this file is __main__; the engine imports it as engine.ocr.int8: use that one.
     from engine.ocr.int8 import main as _main
 
-    sys.exit(_main())
+    sys.exit(_main(env=os.environ))  # this command's edge: the one place it reads the environment

@@ -83,7 +83,8 @@ class OcrSettings:
     (reads as fp32 does, and faster; built and checked once per machine, see
     :mod:`engine.ocr.int8`), else with fp32; ``fp32``: the shipped model as is."""
     int8_dir: Path | None = None
-    """Where the INT8 copy is cached (None: ``$XDG_CACHE_HOME/vlm-desktop-mcp/ocr``)."""
+    """Where the INT8 copy is cached (None: ``~/.cache/vlm-desktop-mcp/ocr``; the server's configuration
+    passes ``$XDG_CACHE_HOME/vlm-desktop-mcp/ocr`` when that is set)."""
     verify_int8: bool = True
     """False: use the INT8 copy whatever its check on this machine says (benchmarks, tests of INT8)."""
 
