@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import base64
-import io
 
 from PIL import Image
 
 from engine.geometry import fit_to_budget
+from engine.vlm.png import StripPngEncoder
+
+_ENCODER = StripPngEncoder()
+"""One encoder for the process: it remembers the last image's strips, and consecutive screens share most."""
 
 
-def encode_png(image: Image.Image, *, compress_level: int = 1) -> bytes:
-    """PNG bytes of ``image``; level 1 because UI text must survive and speed matters more than size."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=compress_level)
-    return buffer.getvalue()
+def encode_png(image: Image.Image) -> bytes:
+    """Lossless PNG bytes of ``image`` (UI text must survive), encoded in parallel strips, unchanged strips reused."""
+    return _ENCODER.encode(image)
 
 
 def prepare_for_model(image: Image.Image, max_pixels: int) -> tuple[bytes, tuple[int, int]]:
