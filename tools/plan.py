@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import anyio
@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from engine.geometry import Frame, grid_to_screen
 from engine.vlm.parsing import ToolCall
 from engine.vlm.prompts import SEMANTIC_PLAN_ACTIONS
+from engine.vlm.vision import Proposal
 from tools.actions.vocabulary import (
     Action,
     Click,
@@ -30,7 +31,9 @@ from tools.actions.vocabulary import (
     UploadFile,
     Wait,
 )
+from tools.answer_cache import AnswerCache, screen_key
 from tools.describe import capture_screen, screen_info
+from tools.desktop.capture import Capture
 from tools.desktop.keys import split_chord
 from tools.errors import ModelFailure
 from tools.model_calls import ask_model, require_engine
@@ -154,6 +157,10 @@ def _to_action(call: ToolCall, frame: Frame, pointer: tuple[int, int]) -> Any:
     raise ValueError(f"unknown computer_use action {name!r}")
 
 
+PlanCache = AnswerCache[Proposal]
+"""Planning answers by screen pixels, goal, history and the planning options (see :func:`propose`)."""
+
+
 async def plan_next_action(
     runtime: Runtime,
     goal: str,
@@ -169,22 +176,68 @@ async def plan_next_action(
     With ``semantic`` the model may also propose click_text, fill_input, goto_url and upload_file
     (those the policy allows), which execute_action resolves on the live screen.
     """
-    engine = require_engine(runtime, "plan_next_action")
+    require_engine(runtime, "plan_next_action")
     started = time.perf_counter()
     await progress(0, 3, "capturing the screen")
     capture = await capture_screen(runtime, None, monitor)
     captured = time.perf_counter()
+    result = await propose(runtime, capture, goal, history, thinking, max_reasoning_steps, progress, semantic)
+    timings = {"capture": round((captured - started) * 1000, 1), **result.timings_ms}
+    timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+    return result.model_copy(update={"timings_ms": timings})
+
+
+async def propose(
+    runtime: Runtime,
+    capture: Capture,
+    goal: str,
+    history: Sequence[str] = (),
+    thinking: bool = True,
+    max_reasoning_steps: int | None = None,
+    progress: Progress = no_progress,
+    semantic: bool = True,
+    cache: PlanCache | None = None,
+) -> PlanResult:
+    """Ask the model for the next action on ``capture`` (already taken by the caller).
+
+    With ``cache``, a screen with exactly the same pixels, planned for the same goal, history and
+    options by the same model, is not sent again: the remembered answer comes back (``model_pass:
+    cached``). Whatever differs in the prompt (a new history line such as "that click changed
+    nothing") is a reason to ask again.
+    """
+    engine = require_engine(runtime, "plan_next_action")
+    started = time.perf_counter()
+    offered = [a for a in SEMANTIC_PLAN_ACTIONS if a in runtime.policy.allowed_actions] if semantic else []
     await progress(1, 3, f"{engine.model_name} is reasoning")
-    proposal = await ask_model(
-        engine.plan(
+
+    def ask() -> Awaitable[Proposal]:
+        return ask_model(
+            engine.plan(
+                capture.image,
+                goal,
+                history,
+                thinking=thinking,
+                max_reasoning_steps=max_reasoning_steps,
+                semantic=offered,
+            )
+        )
+
+    cached = False
+    if cache is None:
+        proposal = await ask()
+    else:
+        key = await anyio.to_thread.run_sync(
+            screen_key,
             capture.image,
             goal,
-            history,
-            thinking=thinking,
-            max_reasoning_steps=max_reasoning_steps,
-            semantic=[a for a in SEMANTIC_PLAN_ACTIONS if a in runtime.policy.allowed_actions] if semantic else (),
+            tuple(history),
+            thinking,
+            max_reasoning_steps,
+            tuple(offered),
+            engine.model_name,
+            id(engine),
         )
-    )
+        proposal, cached = await cache.get_or_ask(key, ask)
     answered = time.perf_counter()
     pointer = await anyio.to_thread.run_sync(runtime.driver.position)
     try:
@@ -194,6 +247,7 @@ async def plan_next_action(
     snapshot_id = runtime.snapshots.new_id()
     runtime.snapshots.put(Snapshot(snapshot_id, capture.frame, time.time()))
     await progress(3, 3, f"next: {action.type}")
+    tokens = {"prompt": proposal.prompt_tokens, "completion": proposal.completion_tokens}
     return PlanResult(
         snapshot_id=snapshot_id,
         reasoning=proposal.reasoning,
@@ -202,12 +256,13 @@ async def plan_next_action(
         thinking_mode=proposal.mode.value,  # type: ignore[arg-type]  # AUTO is resolved away
         model=proposal.model,
         model_action=proposal.call.arguments,
+        model_pass="cached" if cached else "fresh",
+        tokens={} if cached else {k: v for k, v in tokens.items() if v is not None},
         timings_ms={
-            "capture": round((captured - started) * 1000, 1),
-            "model": round((answered - captured) * 1000, 1),
+            "model": round((answered - started) * 1000, 1),
             "total": round((time.perf_counter() - started) * 1000, 1),
         },
     )
 
 
-__all__ = ["plan_next_action", "screen_info", "to_action"]
+__all__ = ["PlanCache", "plan_next_action", "propose", "screen_info", "to_action"]

@@ -77,6 +77,14 @@ class PlanResult(BaseModel):
     thinking_mode: Literal["native", "prompted", "off"]
     model: str
     model_action: dict[str, Any] = Field(description="The model's raw computer_use arguments (0-1000 grid).")
+    model_pass: Literal["fresh", "cached"] = Field(
+        "fresh",
+        description="fresh: the model was asked; cached: the same screen, goal and history were planned before, "
+        "and that answer is reused (an unchanged screen is not sent to the model again).",
+    )
+    tokens: dict[str, int] = Field(
+        default_factory=dict, description="prompt and completion tokens of the model call, when the server says."
+    )
     timings_ms: dict[str, float]
 
 

@@ -60,6 +60,8 @@ class Proposal:
     model: str
     latency_ms: float
     raw: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 MAX_ANSWER_CHARS = 256_000
@@ -175,4 +177,13 @@ class VisionEngine:
         call = parse_tool_call(answer)
         if reasoning is None:
             reasoning = thought_before_call(answer)
-        return Proposal(call, reasoning, mode, response.model, response.latency_ms, response.content)
+        return Proposal(
+            call,
+            reasoning,
+            mode,
+            response.model,
+            response.latency_ms,
+            response.content,
+            response.prompt_tokens,
+            response.completion_tokens,
+        )

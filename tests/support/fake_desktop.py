@@ -1,0 +1,87 @@
+"""A desktop in memory, for task-loop tests with no X: pages of buttons that a click moves between.
+
+:class:`FakeDesktop` is both the screen (``grab``/``monitors``, like :class:`tests.support.fakes.FakeScreen`)
+and the input driver (``send``): a click inside a button's box follows its link to another page and
+the screen is redrawn; a click anywhere else changes nothing. Each page draws its name and buttons,
+so every page looks different, and :attr:`clicks` records every click with the page it landed on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageDraw
+
+from engine.geometry import Frame
+from tools.desktop.capture import Capture, Monitor
+from tools.desktop.inputs import InputEvent
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: its label, its screen box, and the page a click on it opens."""
+
+    label: str
+    box: tuple[int, int, int, int]
+    opens: str
+
+
+@dataclass
+class FakeDesktop:
+    """Pages of buttons on a ``width`` x ``height`` screen; starts on ``page``."""
+
+    pages: dict[str, list[Button]]
+    page: str
+    width: int = 800
+    height: int = 600
+    clicks: list[tuple[str, int, int]] = field(default_factory=list)
+    sent: list[InputEvent] = field(default_factory=list)
+
+    def elements(self, page: str | None = None) -> list[dict[str, object]]:
+        """The page's buttons as stand-in scenario elements (label, type, box)."""
+        return [{"type": "button", "label": b.label, "box": list(b.box)} for b in self.pages[page or self.page]]
+
+    def draw(self) -> Image.Image:
+        """The current page: its name at the top, each button a grey box with its label."""
+        image = Image.new("RGB", (self.width, self.height), "white")
+        draw = ImageDraw.Draw(image)
+        draw.text((20, 20), f"Page: {self.page}", fill="black")
+        for button in self.pages[self.page]:
+            draw.rectangle(button.box, fill=(200, 200, 210), outline="black")
+            draw.text((button.box[0] + 8, button.box[1] + 8), button.label, fill="black")
+        return image
+
+    # --- the screen ---------------------------------------------------------------------------
+
+    async def monitors(self) -> list[Monitor]:
+        """Monitor 0 (all) and 1, the same area."""
+        size = {"x": 0, "y": 0, "width": self.width, "height": self.height}
+        return [Monitor(index=0, **size), Monitor(index=1, **size)]
+
+    async def grab(self, region: object | None = None, monitor: int = 1) -> Capture:
+        """The whole screen as it is now."""
+        return Capture(self.draw(), Frame(0, 0, self.width, self.height, self.width, self.height, monitor))
+
+    # --- the input driver ---------------------------------------------------------------------
+
+    def is_valid_key(self, name: str) -> bool:
+        """Every key name is valid here."""
+        return True
+
+    def position(self) -> tuple[int, int]:
+        """The pointer rests at the top-left corner."""
+        return (0, 0)
+
+    def send(self, events: Sequence[InputEvent]) -> None:
+        """Apply the events: a click on a button opens its page."""
+        self.sent.extend(events)
+        for event in events:
+            if event.op != "click" or event.x is None or event.y is None:
+                continue
+            self.clicks.append((self.page, event.x, event.y))
+            for button in self.pages[self.page]:
+                x1, y1, x2, y2 = button.box
+                if x1 <= event.x <= x2 and y1 <= event.y <= y2:
+                    self.page = button.opens
+                    break
