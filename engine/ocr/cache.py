@@ -43,18 +43,21 @@ class _View:
 
 
 class ScreenReader:
-    """Reads text off screenshots through an :class:`OcrEngine`, reusing earlier work. Thread-safe."""
+    """Reads text off screenshots through an :class:`OcrEngine`, reusing earlier work. Thread-safe.
+
+    It remembers the text of ``capacity`` screens (default: the engine's ``cache_screens`` setting).
+    """
 
     def __init__(
         self,
         engine: OcrEngine,
         *,
-        capacity: int = 8,
+        capacity: int | None = None,
         tile: int = 32,
         max_changed: float = 0.4,
     ) -> None:
         self.engine = engine
-        self.capacity = capacity
+        self.capacity = engine.settings.cache_screens if capacity is None else capacity
         self.tile = tile
         self.max_changed = max_changed
         self._results: OrderedDict[bytes, list[TextBox]] = OrderedDict()

@@ -38,6 +38,7 @@ import numpy as np
 from PIL import Image
 
 from engine.ocr.lines import Box, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
+from engine.ocr.settings import OcrSettings
 
 if TYPE_CHECKING:
     from engine.ocr.int8 import Verdict
@@ -56,37 +57,6 @@ _MAX_REC_WIDTH = 48 * 50
 
 class OcrUnavailable(Exception):
     """The OCR models or runtime cannot be loaded (the message says what to install)."""
-
-
-@dataclass(frozen=True)
-class OcrSettings:
-    """How the OCR pipeline trades speed for recall. The defaults are tuned on the grounding benchmark."""
-
-    det_max_side: int = 1600
-    """Longest side of the image given to the text detector (0: native resolution)."""
-    det_threshold: float = 0.3
-    """Probability above which a detector pixel counts as text."""
-    box_threshold: float = 0.5
-    """Mean probability a detected region needs to be kept."""
-    unclip_ratio: float = 1.6
-    """How far detected regions are grown (the detector predicts shrunken text cores)."""
-    min_confidence: float = 0.5
-    """Recognised lines below this confidence are dropped."""
-    threads: int = 0
-    """CPU threads to use (0: every core)."""
-    crop_cache_size: int = 4096
-    """Recognised crops remembered by their pixels (0: none)."""
-    split_gap: float = 1.8
-    """Lines are split where a blank run is wider than this many average characters (0: never)."""
-    precision: str = "int8"
-    """``int8``: recognise with an INT8 copy of the model where it proves itself on this machine
-    (reads as fp32 does, and faster; built and checked once per machine, see
-    :mod:`engine.ocr.int8`), else with fp32; ``fp32``: the shipped model as is."""
-    int8_dir: Path | None = None
-    """Where the INT8 copy is cached (None: ``~/.cache/vlm-desktop-mcp/ocr``; the server's configuration
-    passes ``$XDG_CACHE_HOME/vlm-desktop-mcp/ocr`` when that is set)."""
-    verify_int8: bool = True
-    """False: use the INT8 copy whatever its check on this machine says (benchmarks, tests of INT8)."""
 
 
 def _model_dir() -> Path:

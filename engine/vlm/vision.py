@@ -21,22 +21,8 @@ from engine.vlm.parsing import (
     split_thinking,
     thought_before_call,
 )
+from engine.vlm.settings import EngineSettings
 from engine.vlm.thinking import ThinkingMode, resolve_thinking
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """What the engine needs to know about sampling, images and thinking."""
-
-    max_image_pixels: int = 1920 * 1088
-    temperature: float = 0.0
-    top_p: float | None = None
-    describe_max_tokens: int = 2048
-    plan_max_tokens: int = 1024
-    thinking_max_tokens: int = 4096
-    thinking_mode: ThinkingMode = ThinkingMode.AUTO
-    max_reasoning_steps: int = 6
-    use_thinking_tokens: bool = True
 
 
 @dataclass(frozen=True)
