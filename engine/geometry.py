@@ -19,6 +19,69 @@ from dataclasses import dataclass
 GRID = 1000
 """Qwen3-VL's relative coordinate range: 0..1000 on both axes."""
 
+Box = tuple[int, int, int, int]
+"""An axis-aligned box ``(x1, y1, x2, y2)``: ``x1``/``y1`` inclusive, ``x2``/``y2`` exclusive (so its size
+is ``x2 - x1`` by ``y2 - y1``), in one space (image or screen pixels). Screen boxes reported to
+callers by :func:`image_box_to_screen` are the one exception: inclusive corners, the last pixel inside."""
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle on the screen: its top-left corner and size, in screen points."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def contains(self, x: float, y: float) -> bool:
+        """Whether the point lies inside."""
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
+    @property
+    def box(self) -> Box:
+        """The same area as a :data:`Box`."""
+        return self.x, self.y, self.x + self.width, self.y + self.height
+
+    def __str__(self) -> str:
+        return f"x {self.x}..{self.x + self.width - 1}, y {self.y}..{self.y + self.height - 1}"
+
+
+def box_center(box: Box) -> tuple[int, int]:
+    """The integer centre of a box."""
+    x1, y1, x2, y2 = box
+    return (x1 + x2) // 2, (y1 + y2) // 2
+
+
+def box_area(box: Box) -> int:
+    """The box's area (0 for an empty or inverted box)."""
+    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+
+
+def box_intersection(a: Box, b: Box) -> int:
+    """The area two boxes share."""
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union (0 when both are empty)."""
+    inter = box_intersection(a, b)
+    union = box_area(a) + box_area(b) - inter
+    return inter / union if union else 0.0
+
+
+def box_share_inside(inner: Box, outer: Box) -> float:
+    """The share of ``inner``'s area that lies inside ``outer`` (0 for an empty ``inner``)."""
+    area = box_area(inner)
+    return box_intersection(inner, outer) / area if area else 0.0
+
+
+def box_grown(box: Box, share: float = 0.0, pixels: int = 0) -> Box:
+    """``box`` grown on every side by ``share`` of its size plus ``pixels``."""
+    dx = round((box[2] - box[0]) * share) + pixels
+    dy = round((box[3] - box[1]) * share) + pixels
+    return box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -53,7 +116,12 @@ class Frame:
 
     def contains(self, x: float, y: float) -> bool:
         """Whether a screen point lies inside the captured area."""
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+        return self.rect.contains(x, y)
+
+    @property
+    def rect(self) -> Rect:
+        """The captured area on the screen."""
+        return Rect(self.x, self.y, self.width, self.height)
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -81,12 +149,6 @@ def grid_box_to_screen(frame: Frame, box: tuple[float, float, float, float]) -> 
     sx1, sy1 = grid_to_screen(frame, x1, y1)
     sx2, sy2 = grid_to_screen(frame, x2, y2)
     return sx1, sy1, sx2, sy2
-
-
-def box_center(box: tuple[int, int, int, int]) -> tuple[int, int]:
-    """The integer centre of a screen box."""
-    x1, y1, x2, y2 = box
-    return (x1 + x2) // 2, (y1 + y2) // 2
 
 
 def screen_to_grid(frame: Frame, x: float, y: float) -> tuple[int, int]:

@@ -6,10 +6,12 @@ client asks the person, and retries with the answer); on older protocols the res
 the back-channel itself, bounded by ``policy.confirm_timeout``. The tool body then gets a
 :data:`tools.runtime.Confirm` that hands back the settled answer, so ``tools/`` stays free of MCP.
 
-An approval is bound to the question it answered. The question lists every input event the action
-would send; the body prepares the action again under the desktop lock and asks with the question
-built from what would run now. When the two differ (the screen moved in between, so a semantic
-action resolved elsewhere), the approval does not count and nothing is done.
+An approval is bound to what it approved. The resolver prepares the action under the desktop lock
+(a semantic action is resolved on the screen) and asks about every input event it would send; the
+answer carries the digest of those events. The body reuses that preparation while the screen still
+shows what it was prepared on, and prepares again otherwise; when what would run now differs from
+what was approved (the screen moved, so a semantic action resolved elsewhere), the approval does not
+count and nothing is done.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tools.errors import ToolFailure
 from tools.registry import ToolSpec
-from tools.runtime import Confirm, Runtime
+from tools.runtime import Asked, Confirm, Runtime
 from tools.safety.policy import refuse
 
 log = logging.getLogger(__name__)
@@ -55,17 +57,17 @@ class Decision:
 
 
 class AskedQuestions:
-    """The question each in-flight call's resolver asked, by request id, so the body can bind the answer to it."""
+    """What each in-flight call's resolver asked, by request id, so the body can bind the answer to it."""
 
     def __init__(self) -> None:
-        self._asked: dict[str, str] = {}
+        self._asked: dict[str, Asked] = {}
 
-    def remember(self, request_id: str, question: str) -> None:
-        """Record the question asked for ``request_id``."""
-        self._asked[request_id] = question
+    def remember(self, request_id: str, asked: Asked) -> None:
+        """Record what was asked for ``request_id``."""
+        self._asked[request_id] = asked
 
-    def take(self, request_id: str) -> str | None:
-        """The question asked for ``request_id`` (forgotten afterwards)."""
+    def take(self, request_id: str) -> Asked | None:
+        """What was asked for ``request_id`` (forgotten afterwards)."""
         return self._asked.pop(request_id, None)
 
 
@@ -91,16 +93,17 @@ def question_resolver(
             return Decision(needed=False)
         try:
             params = params_of(spec, arguments)
-            question = await spec.question(runtime, params, requester(ctx))
+            asked_now = await spec.question(runtime, params, requester(ctx))
         except (ValidationError, ToolFailure):  # the tool body validates again and reports the problem itself
             log.debug("no confirmation question for %s", spec.name, exc_info=True)
             return Decision(needed=False)
         except Exception:
             log.exception("preparing the confirmation question for %s crashed", spec.name)
             return Decision(needed=True, failed=True)
-        if question is None:
+        if asked_now is None:
             return Decision(needed=False)
-        asked.remember(ctx.request_id, question)
+        asked.remember(ctx.request_id, asked_now)
+        question = asked_now.question
         if not can_elicit(ctx):
             return Decision(needed=True)
         if ctx.protocol_version is not None and is_version_at_least(ctx.protocol_version, ROUND_TRIP_VERSION):
@@ -124,13 +127,13 @@ def question_resolver(
     return resolver
 
 
-def confirm_from(outcome: Any, approved_question: str | None) -> Confirm:
+def confirm_from(outcome: Any, shown: Asked | None) -> Confirm:
     """The tool body's :data:`Confirm`, answering with what the resolver settled (``None``: nobody can answer).
 
-    An approval counts only for ``approved_question``, the question the person was shown.
+    An approval counts only for what the person was shown (``shown``): the same input events.
     """
 
-    async def confirm(question: str) -> bool | None:
+    async def confirm(asked: Asked) -> bool | None:
         data = getattr(outcome, "data", None)
         if getattr(outcome, "action", None) in ("decline", "cancel"):
             return False
@@ -144,7 +147,7 @@ def confirm_from(outcome: Any, approved_question: str | None) -> Confirm:
             approved = data.approve
         else:
             return None
-        if approved and question != approved_question:
+        if approved and (shown is None or asked.digest != shown.digest):
             raise refuse(
                 "confirm",
                 "what would run now differs from what the person approved (the screen changed since the question "

@@ -29,7 +29,7 @@ from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, ques
 from mcp_server.resources import SharedRuntime
 from tools.errors import ToolFailure
 from tools.registry import TOOLS, Outcome, ToolSpec
-from tools.runtime import Caller, Confirm, Runtime, cannot_confirm
+from tools.runtime import Asked, Caller, Confirm, Runtime, cannot_confirm
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def requester(ctx: Context | None) -> str | None:
     return ", ".join(parts) or None
 
 
-def caller_for(ctx: Context | None, confirm: Confirm | None = None) -> Caller:
+def caller_for(ctx: Context | None, confirm: Confirm | None = None, asked: Asked | None = None) -> Caller:
     """Progress reports, confirmation (settled by :mod:`mcp_server.confirmation`) and identity for one call."""
 
     async def progress(done: float, total: float | None, message: str | None) -> None:
@@ -100,7 +100,7 @@ def caller_for(ctx: Context | None, confirm: Confirm | None = None) -> Caller:
             except Exception:  # progress is best effort; the call must not fail on it
                 log.debug("progress report failed", exc_info=True)
 
-    return Caller(progress=progress, confirm=confirm or cannot_confirm, requester=requester(ctx))
+    return Caller(progress=progress, confirm=confirm or cannot_confirm, requester=requester(ctx), asked=asked)
 
 
 async def run_tool(
@@ -109,10 +109,11 @@ async def run_tool(
     params: BaseModel,
     ctx: Context | None,
     confirm: Confirm | None = None,
+    asked: Asked | None = None,
 ) -> CallToolResult:
     """Run and translate one tool call whose arguments the SDK validated (the error boundary)."""
     try:
-        return _success(await spec.handler(runtime, params, caller_for(ctx, confirm)))
+        return _success(await spec.handler(runtime, params, caller_for(ctx, confirm, asked)))
     except ToolFailure as exc:
         log.info("%s failed: %s", spec.name, str(exc).splitlines()[0])
         return _failure(f"{spec.name} failed: {exc}")
@@ -146,9 +147,9 @@ def _bind(spec: ToolSpec, shared: SharedRuntime) -> Callable[..., Any]:
         runtime = shared.runtime
         if runtime is None:
             return _failure("the server is not ready yet; retry in a moment")
-        approved_question = asked.take(ctx.request_id)
-        confirm = confirm_from(arguments[CONFIRMATION], approved_question) if CONFIRMATION in arguments else None
-        return await run_tool(spec, runtime, _params(spec, arguments), ctx, confirm)
+        question = asked.take(ctx.request_id)
+        confirm = confirm_from(arguments[CONFIRMATION], question) if CONFIRMATION in arguments else None
+        return await run_tool(spec, runtime, _params(spec, arguments), ctx, confirm, question)
 
     return_type = Annotated[CallToolResult, spec.result]  # type: ignore[valid-type]
     tool.__name__ = spec.name

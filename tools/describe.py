@@ -16,13 +16,13 @@ import anyio
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.geometry import Frame, grid_box_to_screen, image_to_screen
+from engine.geometry import Frame, Rect, grid_box_to_screen, image_to_screen
 from engine.ocr.cache import ScreenText
 from engine.ocr.reader import OcrUnavailable, TextBox
 from engine.text.fusion import ModelElement, fuse
 from engine.vlm.vision import Description
 from tools.answer_cache import screen_key
-from tools.desktop.capture import Capture, Region
+from tools.desktop.capture import Capture
 from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
 from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
@@ -42,6 +42,10 @@ class RegionArg(BaseModel):
     width: int = Field(gt=0)
     height: int = Field(gt=0)
 
+    def rect(self) -> Rect:
+        """The same rectangle as a :class:`engine.geometry.Rect`."""
+        return Rect(self.x, self.y, self.width, self.height)
+
 
 def screen_info(capture: Capture) -> ScreenInfo:
     """The :class:`ScreenInfo` of a capture."""
@@ -58,7 +62,7 @@ def screen_info(capture: Capture) -> ScreenInfo:
 async def capture_screen(runtime: Runtime, region: RegionArg | None, monitor: int | None) -> Capture:
     """Grab the requested area (the configured default monitor when neither is given)."""
     target = runtime.settings.default_monitor if monitor is None else monitor
-    area = None if region is None else Region(region.x, region.y, region.width, region.height)
+    area = None if region is None else region.rect()
     return await runtime.capturer.grab(area, target)
 
 

@@ -10,6 +10,8 @@ before sending is recorded as ``refused``; a failure while sending as ``failed``
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -30,7 +32,7 @@ from tools.desktop.settle import changed_box, wait_for_settle
 from tools.desktop.settle import fingerprint as screen_fingerprint
 from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
 from tools.results import Check, ExecuteResult
-from tools.runtime import Caller, Runtime
+from tools.runtime import Asked, Caller, Runtime
 from tools.safety.audit import fingerprint, new_id, screen_hash
 from tools.safety.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
 
@@ -46,11 +48,35 @@ async def _grab_all(runtime: Runtime) -> Capture:
 
 
 @dataclass
-class Prepared:
+class PreparedStage:
     """A stage of an action with the validated input events it sends."""
 
     stage: Stage
     events: list[InputEvent]
+
+
+@dataclass
+class PreparedAction:
+    """An action made ready to run: its stages and input events, validated and policy-checked.
+
+    ``seen`` is the capture a semantic action was resolved on: while the screen still shows exactly
+    that, the preparation holds and is not redone.
+    """
+
+    action: AnyAction
+    stages: list[PreparedStage]
+    seen: Capture | None = None
+
+    @property
+    def events(self) -> list[InputEvent]:
+        """Every stage's events, in order."""
+        return [event for stage in self.stages for event in stage.events]
+
+    @property
+    def digest(self) -> str:
+        """What would run, as a short hash of the input events (an approval is bound to it)."""
+        sent = json.dumps([event.to_dict() for event in self.events], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(f"{self.action.type}\n{sent}".encode()).hexdigest()[:16]
 
 
 def _replay(runtime: Runtime, action_id: str, action: dict[str, Any], dry: bool) -> ExecuteResult | None:
@@ -93,13 +119,15 @@ def _question(action: AnyAction, events: list[InputEvent], requester: str | None
     return "\n".join(lines)
 
 
-async def _confirm(runtime: Runtime, action: AnyAction, events: list[InputEvent], caller: Caller) -> None:
+async def _confirm(runtime: Runtime, prepared: PreparedAction, caller: Caller) -> None:
     policy = runtime.policy
+    action, events = prepared.action, prepared.events
     if not needs_confirmation(policy, action, events):
         return
     answer: bool | None = None
+    asked = Asked(_question(action, events, caller.requester), prepared.digest, prepared)
     with anyio.move_on_after(policy.confirm_timeout) as scope:
-        answer = await caller.confirm(_question(action, events, caller.requester))
+        answer = await caller.confirm(asked)
     what = "every action" if policy.confirm == "always" else "destructive actions"
     if scope.cancelled_caught:
         raise refuse("confirm", f"nobody confirmed it within {policy.confirm_timeout:g} s")
@@ -119,38 +147,66 @@ async def confirmation_question(
     dry_run: bool | None,
     action_id: str | None,
     requester: str | None,
-) -> str | None:
-    """The question a person must answer before this call may act; ``None`` when no one needs asking.
+) -> Asked | None:
+    """What a person must be asked before this call may act; ``None`` when no one needs asking.
 
-    No one is asked for dry runs, replays, actions that send no input or that the policy or
-    validation will refuse anyway. :func:`execute_action` asks the same question, through
-    ``caller.confirm``, at the moment it would act.
+    The action is prepared under the desktop lock, as the call itself will be, and the question
+    carries that preparation: the call reuses it while the screen has not moved, and its approval
+    counts only for the same input events. No one is asked for dry runs, replays, actions that send
+    no input or that the policy or validation will refuse anyway.
     """
     if runtime.policy.confirm == "never" or dry_run or runtime.settings.dry_run:
         return None
     if action_id is not None and runtime.audit is not None and runtime.audit.lookup(action_id) is not None:
         return None
-    try:
-        check_action(runtime.policy, action)
-        monitors = await runtime.capturer.monitors()
-        events = [e for p in await prepare(runtime, action, monitors) for e in p.events]
-        check_events(runtime.policy, events)
-    except ToolFailure:
+    async with runtime.desktop_lock:
+        try:
+            check_action(runtime.policy, action)
+            prepared = await prepare(runtime, action, await runtime.capturer.monitors())
+            check_events(runtime.policy, prepared.events)
+        except ToolFailure:
+            return None
+    if not needs_confirmation(runtime.policy, action, prepared.events):
         return None
-    return _question(action, events, requester) if needs_confirmation(runtime.policy, action, events) else None
+    return Asked(_question(action, prepared.events, requester), prepared.digest, prepared)
 
 
-async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[Prepared]:
-    """Validated stages of input events for ``action``; semantic actions are resolved on the screen as it is now.
+async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> PreparedAction:
+    """``action`` made ready to run; a semantic action is resolved on the screen as it is now.
 
     Each primitive a semantic action resolves to passes the same policy check as if it were asked for directly.
     """
-    stages = (
-        await resolve(runtime, action)  # type: ignore[arg-type]
-        if isinstance(action, SEMANTIC_ACTIONS)
-        else [Stage(action.type, [action])]  # type: ignore[list-item]
-    )
-    return [Prepared(stage, await _events(runtime, action, stage.actions, monitors)) for stage in stages]
+    if isinstance(action, SEMANTIC_ACTIONS):
+        resolved = await resolve(runtime, action)  # type: ignore[arg-type]
+        stages, seen = resolved.stages, resolved.seen
+    else:
+        stages, seen = [Stage(action.type, [action])], None  # type: ignore[list-item]
+    prepared = [PreparedStage(stage, await _events(runtime, action, stage.actions, monitors)) for stage in stages]
+    return PreparedAction(action, prepared, seen)
+
+
+async def _still_prepared(runtime: Runtime, earlier: PreparedAction, action: AnyAction) -> bool:
+    """Whether ``earlier`` still holds for ``action``: the same action, on a screen that has not changed."""
+    if earlier.action != action or earlier.seen is None:
+        return False  # nothing to reuse: an action read from no screen is cheap to prepare again
+    frame = earlier.seen.frame
+    now = await runtime.capturer.grab(frame.rect, frame.monitor)
+    before = earlier.seen.image
+
+    def same() -> bool:
+        return changed_box(screen_fingerprint(before), screen_fingerprint(now.image)) is None
+
+    return await anyio.to_thread.run_sync(same)
+
+
+async def _prepare_once(
+    runtime: Runtime, action: AnyAction, monitors: list[Monitor], asked: Asked | None
+) -> PreparedAction:
+    """The preparation made for the question, if it still holds; else the action prepared now."""
+    earlier = asked.prepared if asked is not None else None
+    if isinstance(earlier, PreparedAction) and await _still_prepared(runtime, earlier, action):
+        return earlier
+    return await prepare(runtime, action, monitors)
 
 
 async def _events(
@@ -167,19 +223,16 @@ async def _events(
     return events
 
 
-async def plan_all(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> list[InputEvent]:
-    """Every validated input event of ``action``, all stages together."""
-    return [event for stage in await prepare(runtime, action, monitors) for event in stage.events]
-
-
-async def _perform(runtime: Runtime, action: AnyAction, stages: list[Prepared], sent: list[InputEvent]) -> list[Check]:
+async def _perform(
+    runtime: Runtime, action: AnyAction, stages: list[PreparedStage], sent: list[InputEvent]
+) -> list[Check]:
     """Send each stage's events, then run its check; stop at the first check that saw no effect."""
     checks: list[Check] = []
     for prepared in stages:
         if prepared.stage.decide is not None:
             chosen = await prepared.stage.decide()
             monitors = await runtime.capturer.monitors()
-            prepared = Prepared(prepared.stage, await _events(runtime, action, chosen, monitors))
+            prepared = PreparedStage(prepared.stage, await _events(runtime, action, chosen, monitors))
             check_events(runtime.policy, prepared.events)
         if prepared.events:
             await anyio.to_thread.run_sync(runtime.driver.send, prepared.events)
@@ -252,13 +305,13 @@ async def execute_action(
             except DesktopUnavailable as exc:
                 # Validation and the policy need no display: a dry run still gets them, and a point is refused.
                 monitors, no_display = [], exc
-            stages = await prepare(runtime, action, monitors)
-            events = [event for stage in stages for event in stage.events]
+            prepared = await _prepare_once(runtime, action, monitors, None if dry else caller.asked)
+            stages, events = prepared.stages, prepared.events
             check_events(runtime.policy, events)
             if no_display is not None and not dry:
                 raise no_display
             if not dry:
-                await _confirm(runtime, action, events, caller)
+                await _confirm(runtime, prepared, caller)
                 if runtime.limiter is not None and events:
                     runtime.limiter.take()
             # A dry run sends nothing, so the screen it would have acted on is not worth a capture and a hash.

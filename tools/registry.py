@@ -19,7 +19,7 @@ from tools.execute import confirmation_question, execute_action
 from tools.marks import draw_marks
 from tools.plan import plan_next_action
 from tools.results import DescribeResult, ExecuteResult, PlanResult
-from tools.runtime import Caller, Runtime
+from tools.runtime import Asked, Caller, Runtime
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Outcome:
 
 Handler = Callable[[Runtime, Any, Caller], Awaitable[Outcome]]
 """``await handler(runtime, params, caller)``; ``caller`` carries progress, confirmation and the requester."""
-Question = Callable[[Runtime, Any, str | None], Awaitable[str | None]]
+Question = Callable[[Runtime, Any, str | None], Awaitable[Asked | None]]
 """``await question(runtime, params, requester)``: what to ask a person first, or ``None``."""
 
 
@@ -141,7 +141,7 @@ async def _execute(runtime: Runtime, params: ExecuteParams, caller: Caller) -> O
     return Outcome(await execute_action(runtime, params.action, params.dry_run, caller, params.action_id))
 
 
-async def _execute_question(runtime: Runtime, params: ExecuteParams, requester: str | None) -> str | None:
+async def _execute_question(runtime: Runtime, params: ExecuteParams, requester: str | None) -> Asked | None:
     return await confirmation_question(runtime, params.action, params.dry_run, params.action_id, requester)
 
 

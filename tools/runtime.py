@@ -25,13 +25,27 @@ async def no_progress(done: float, total: float | None, message: str | None) -> 
     """A :data:`Progress` that reports nowhere."""
 
 
-Confirm = Callable[[str], Awaitable[bool | None]]
-"""``await confirm(question)``: asks a person; True = go ahead, False = declined, None = cannot ask."""
+Confirm = Callable[["Asked"], Awaitable[bool | None]]
+"""``await confirm(asked)``: asks a person; True = go ahead, False = declined, None = cannot ask."""
 
 
-async def cannot_confirm(question: str) -> bool | None:
+async def cannot_confirm(asked: Asked) -> bool | None:
     """A :data:`Confirm` for callers that have no way to ask anyone."""
     return None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question for a person, bound to exactly what would run.
+
+    ``digest`` identifies the input events the question describes: an approval counts only for the
+    same digest. ``prepared`` is what the tool prepared to ask it, handed back to the tool's body so
+    the work is not done twice when nothing moved in between.
+    """
+
+    question: str
+    digest: str
+    prepared: object | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,8 @@ class Caller:
     progress: Progress = no_progress
     confirm: Confirm = cannot_confirm
     requester: str | None = None
+    asked: Asked | None = None
+    """What was asked for this call before its body ran (its approval, if any, is bound to it)."""
 
 
 @dataclass(frozen=True)

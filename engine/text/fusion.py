@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.ocr.reader import Box, TextBox
+from engine.geometry import Box, box_area, box_center, box_grown, box_intersection, box_iou, box_share_inside
+from engine.ocr.reader import TextBox
 from engine.text.find import TextIndex, TextMatch, similarity, squash
 
 Source = Literal["model", "ocr", "fused"]
@@ -76,33 +77,8 @@ class Perceived:
     confidence: float
 
 
-def center_of(box: Box) -> tuple[int, int]:
-    """The integer centre of a box."""
-    return (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
-
-
-def _area(box: Box) -> int:
-    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
-
-
-def _intersection(a: Box, b: Box) -> int:
-    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def _iou(a: Box, b: Box) -> float:
-    inter = _intersection(a, b)
-    union = _area(a) + _area(b) - inter
-    return inter / union if union else 0.0
-
-
-def _grown(box: Box, share: float, pixels: int) -> Box:
-    dx = round((box[2] - box[0]) * share) + pixels
-    dy = round((box[3] - box[1]) * share) + pixels
-    return (box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy)
-
-
 def _mostly_inside(inner: Box, outer: Box, share: float) -> bool:
-    return _area(inner) > 0 and _intersection(inner, outer) >= share * _area(inner)
+    return box_area(inner) > 0 and box_share_inside(inner, outer) >= share
 
 
 def _holds(outer: Box, inner: Box) -> bool:
@@ -116,7 +92,7 @@ def _could_be_its_text(element: Box, text: Box) -> bool:
     """Whether ``text`` could be the element's own: inside it and not dwarfed by it, or of its size."""
     if _holds(element, text):
         return element[3] - element[1] <= _MAX_HEIGHT_RATIO * max(1, text[3] - text[1])
-    return _area(element) <= _MAX_AREA_RATIO * _area(text)
+    return box_area(element) <= _MAX_AREA_RATIO * box_area(text)
 
 
 def text_of(label: str) -> str:
@@ -136,7 +112,7 @@ def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similar
             match = _best_match(element, index, min_similarity)
         if match is None:
             out.append(
-                Perceived(element.type, element.label, element.box, center_of(element.box), "model", MODEL_CONFIDENCE)
+                Perceived(element.type, element.label, element.box, box_center(element.box), "model", MODEL_CONFIDENCE)
             )
             continue
         found, confidence = match
@@ -145,14 +121,14 @@ def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similar
         # the text is kept; one that misses it was misplaced, and the text's box is the better one.
         box = element.box if _holds(element.box, text_box) else text_box
         score = round(0.5 + 0.5 * confidence * found.score, 3)
-        out.append(Perceived(element.type, element.label, box, center_of(text_box), "fused", score))
+        out.append(Perceived(element.type, element.label, box, box_center(text_box), "fused", score))
         for i, line in enumerate(lines):
             if not used[i] and _mostly_inside(line.box, found.box, 0.6):
                 used[i] = True
     for i, line in enumerate(lines):
         if used[i] or any(_same_text_as(line, p) for p in out):
             continue
-        out.append(Perceived("text", line.text, line.box, center_of(line.box), "ocr", round(line.confidence, 3)))
+        out.append(Perceived("text", line.text, line.box, box_center(line.box), "ocr", round(line.confidence, 3)))
     return out
 
 
@@ -160,7 +136,7 @@ def _unique(model: Sequence[ModelElement]) -> list[ModelElement]:
     """Model elements without repeats (same label, mostly the same place)."""
     kept: list[ModelElement] = []
     for element in model:
-        if not any(squash(k.label) == squash(element.label) and _iou(k.box, element.box) > 0.5 for k in kept):
+        if not any(squash(k.label) == squash(element.label) and box_iou(k.box, element.box) > 0.5 for k in kept):
             kept.append(element)
     return kept
 
@@ -174,10 +150,10 @@ def _best_match(element: ModelElement, index: TextIndex, min_similarity: float) 
     matches = [m for m in found if _could_be_its_text(element.box, m.box)]
     if not matches:
         return None
-    near = _grown(element.box, 0.5, 24)
-    nearby = [m for m in matches if _intersection(m.box, near) > 0]
+    near = box_grown(element.box, 0.5, 24)
+    nearby = [m for m in matches if box_intersection(m.box, near) > 0]
     if nearby:
-        cx, cy = center_of(element.box)
+        cx, cy = box_center(element.box)
         best = max(nearby, key=lambda m: (round(m.score, 2), -abs(m.center[0] - cx) - abs(m.center[1] - cy)))
     elif len(matches) == 1 and matches[0].score >= 0.96:
         # Far from where the model put it, but the only exact occurrence on screen: the model
@@ -189,7 +165,7 @@ def _best_match(element: ModelElement, index: TextIndex, min_similarity: float) 
 
 
 def _line_confidence(match: TextMatch, index: TextIndex) -> float:
-    overlapping = [line.confidence for line in index.lines if _intersection(line.box, match.box) > 0]
+    overlapping = [line.confidence for line in index.lines if box_intersection(line.box, match.box) > 0]
     return max(overlapping, default=1.0)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from engine.geometry import Frame
-from tools.desktop.capture import Capture, Monitor, Region
+from engine.geometry import Frame, Rect
+from tools.desktop.capture import Capture, Monitor
 
 
 class FakeScreen:
@@ -18,9 +18,9 @@ class FakeScreen:
 
     async def monitors(self) -> list[Monitor]:
         """Monitor 0 (all) and 1, the same area."""
-        return [Monitor(0, 0, 0, self.width, self.height), Monitor(1, 0, 0, self.width, self.height)]
+        return [Monitor(0, 0, self.width, self.height, index=0), Monitor(0, 0, self.width, self.height, index=1)]
 
-    async def grab(self, region: Region | None = None, monitor: int = 1) -> Capture:
+    async def grab(self, region: Rect | None = None, monitor: int = 1) -> Capture:
         """The whole screen (regions are not cropped: tests ask for the full frame)."""
         frame = Frame(0, 0, self.width, self.height, self.image.width, self.image.height, monitor)
         return Capture(self.image.copy(), frame)

@@ -22,7 +22,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-Box = tuple[int, int, int, int]
+from engine.geometry import Box
+
 """x1, y1, x2, y2 in image pixels, x2/y2 exclusive."""
 
 EDGE = 8

@@ -40,7 +40,7 @@ from tools.actions.vocabulary import (
     UploadFile,
     Wait,
 )
-from tools.desktop.capture import Capture, Region
+from tools.desktop.capture import Capture
 from tools.desktop.screen_text import screen_lines
 from tools.desktop.settle import changed_box, fingerprint
 from tools.desktop.windows import focused_window
@@ -113,7 +113,7 @@ async def _click_element(runtime: Runtime, action: ClickElement) -> list[Stage]:
         raise InvalidAction(f"snapshot {action.snapshot_id} has no element {action.element_id!r} (it has: {ids})")
     if snapshot.fingerprint is not None:
         frame = snapshot.frame
-        now = await runtime.capturer.grab(Region(frame.x, frame.y, frame.width, frame.height), frame.monitor)
+        now = await runtime.capturer.grab(frame.rect, frame.monitor)
         current = fingerprint(now.image)
         diff = changed_box(snapshot.fingerprint, current)
         if diff is not None:
@@ -238,20 +238,28 @@ async def _confirm_dialog(runtime: Runtime, dialog: verify.Dialog) -> list[Primi
     return [Key(keys=["enter"])] if button is None else [Click(x=button[0], y=button[1])]
 
 
-async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | None = None) -> list[Stage]:
+@dataclass(frozen=True)
+class Resolved:
+    """A semantic action's stages, and the capture they were resolved on (``None``: no screen was read)."""
+
+    stages: list[Stage]
+    seen: Capture | None = None
+
+
+async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | None = None) -> Resolved:
     """The stages that perform ``action`` on the screen as it is now."""
     match action:
         case ClickElement():
-            return await _click_element(runtime, action)
+            return Resolved(await _click_element(runtime, action))
         case GotoUrl():
             url = _check_url(action.url)
-            return [Stage("navigate", [Key(keys=["ctrl", "l"]), TypeText(text=url), Key(keys=["enter"])])]
+            return Resolved([Stage("navigate", [Key(keys=["ctrl", "l"]), TypeText(text=url), Key(keys=["enter"])])])
     monitor = 0 if action.monitor is None else action.monitor
     capture = capture or await runtime.capturer.grab(None, monitor)
     started = time.perf_counter()
     while True:
         try:
-            return await _on_screen(runtime, capture, action)
+            return Resolved(await _on_screen(runtime, capture, action), capture)
         except TextNotFound:
             # A page still rendering shows its text a moment later: look again while the screen changes.
             later = await _changed_screen(runtime, capture, LOOK_AGAIN - (time.perf_counter() - started))
@@ -263,7 +271,7 @@ async def resolve(runtime: Runtime, action: SemanticAction, capture: Capture | N
 async def _changed_screen(runtime: Runtime, capture: Capture, budget: float) -> Capture | None:
     """A settled new capture once the screen differs from ``capture``; ``None`` if it stays the same."""
     frame = capture.frame
-    region = Region(frame.x, frame.y, frame.width, frame.height)
+    region = frame.rect
     before = fingerprint(capture.image)
     deadline = time.perf_counter() + budget
     while time.perf_counter() < deadline:

@@ -18,7 +18,7 @@ from PIL import Image
 from engine.geometry import Frame, screen_to_image
 from engine.ocr.reader import TextBox
 from engine.text.find import TextMatch, normalize, similarity, squash
-from tools.desktop.capture import Capture, Region
+from tools.desktop.capture import Capture
 from tools.desktop.screen_text import screen_lines
 from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
 from tools.desktop.windows import Window, focused_window
@@ -35,10 +35,6 @@ CARET_BLINK = 0.6
 """Longer than a text caret's blink phase (GTK and Chromium: 0.5-0.6 s)."""
 
 
-def _region(frame: Frame) -> Region:
-    return Region(frame.x, frame.y, frame.width, frame.height)
-
-
 @dataclass
 class Dialog:
     """What an upload knows about its file dialog: the screen and focus before, the dialog once seen."""
@@ -51,7 +47,7 @@ class Dialog:
 
 
 async def _settled(runtime: Runtime, frame: Frame, timeout: float = 2.0) -> Capture:
-    region = Region(frame.x, frame.y, frame.width, frame.height)
+    region = frame.rect
     last: list[Capture] = []
 
     async def grab() -> object:
@@ -110,7 +106,7 @@ async def value_in_field(runtime: Runtime, frame: Frame, field: tuple[int, int, 
         # A blinking caret after the last character reads as one more letter ("100l"); it is off in half of
         # the moments, so one more look past its blink period decides.
         await anyio.sleep(CARET_BLINK)
-        again = await read_box(runtime, await runtime.capturer.grab(_region(frame), frame.monitor), field)
+        again = await read_box(runtime, await runtime.capturer.grab(frame.rect, frame.monitor), field)
         read = again if _same_but_slips(again, value) else read
     name = "value in field"
     if not value:
@@ -139,7 +135,7 @@ async def dialog_opened(runtime: Runtime, dialog: Dialog) -> Check:
             dialog.window, dialog.box = window, window.box
             break
         if window is None:
-            now = await runtime.capturer.grab(Region(frame.x, frame.y, frame.width, frame.height), frame.monitor)
+            now = await runtime.capturer.grab(frame.rect, frame.monitor)
             box = changed_box(before, fingerprint(now.image))
             if box is not None and box[2] - box[0] >= MIN_DIALOG[0] and box[3] - box[1] >= MIN_DIALOG[1]:
                 dialog.box = (box[0] + frame.x, box[1] + frame.y, box[2] + frame.x, box[3] + frame.y)
@@ -213,7 +209,7 @@ async def dialog_closed(runtime: Runtime, dialog: Dialog) -> Check:
             continue
         if dialog.box is None or dialog.shot is None:
             return Check(name=name, ok=None, detail="no dialog was seen to wait for")
-        now = await runtime.capturer.grab(Region(frame.x, frame.y, frame.width, frame.height), frame.monitor)
+        now = await runtime.capturer.grab(frame.rect, frame.monitor)
         x1, y1 = screen_to_image(frame, dialog.box[0], dialog.box[1])
         x2, y2 = screen_to_image(frame, dialog.box[2], dialog.box[3])
         then = fingerprint(dialog.shot.image.crop((x1, y1, x2, y2)))

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import anyio
 from PIL import Image
 
-from engine.geometry import Frame
+from engine.geometry import Frame, Rect
 from tools.errors import DesktopUnavailable, InvalidAction
 
-
-@dataclass(frozen=True)
-class Region:
-    """A screen rectangle in absolute screen pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    def contains(self, x: int, y: int) -> bool:
-        """Whether the point lies inside."""
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
-
-    def __str__(self) -> str:
-        return f"x {self.x}..{self.x + self.width - 1}, y {self.y}..{self.y + self.height - 1}"
+Region = Rect  # transitional: the settings refactor drops this name
 
 
 @dataclass(frozen=True)
@@ -39,18 +24,10 @@ class Capture:
 
 
 @dataclass(frozen=True)
-class Monitor:
+class Monitor(Rect):
     """One monitor's area; index 0 is the bounding box of all monitors (mss's convention)."""
 
-    index: int
-    x: int
-    y: int
-    width: int
-    height: int
-
-    def contains(self, x: int, y: int) -> bool:
-        """Whether a screen point lies on this monitor."""
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+    index: int = field(kw_only=True)
 
 
 class Screen(Protocol):
@@ -61,7 +38,7 @@ class Screen(Protocol):
         """Monitor geometry, index 0 being all monitors together."""
         ...
 
-    async def grab(self, region: Region | None = None, monitor: int = 1) -> Capture:
+    async def grab(self, region: Rect | None = None, monitor: int = 1) -> Capture:
         """Capture ``region`` (screen pixels) or the whole ``monitor``."""
         ...
 
@@ -92,7 +69,7 @@ class MssCapturer:
     def monitors_sync(self) -> list[Monitor]:
         """Monitor geometry, index 0 being all monitors together."""
         return [
-            Monitor(i, int(m["left"]), int(m["top"]), int(m["width"]), int(m["height"]))
+            Monitor(int(m["left"]), int(m["top"]), int(m["width"]), int(m["height"]), index=i)
             for i, m in enumerate(self._mss().monitors)
         ]
 
@@ -100,7 +77,7 @@ class MssCapturer:
         """Monitor geometry (see :meth:`monitors_sync`)."""
         return await anyio.to_thread.run_sync(self.monitors_sync)
 
-    def grab_sync(self, region: Region | None = None, monitor: int = 1) -> Capture:
+    def grab_sync(self, region: Rect | None = None, monitor: int = 1) -> Capture:
         """Capture ``region`` (screen pixels, clipped to the screen) or the whole ``monitor``."""
         monitors = self.monitors_sync()
         if not 0 <= monitor < len(monitors):
@@ -118,7 +95,7 @@ class MssCapturer:
         frame = Frame(area.x, area.y, area.width, area.height, image.width, image.height, monitor)
         return Capture(image, frame)
 
-    async def grab(self, region: Region | None = None, monitor: int = 1) -> Capture:
+    async def grab(self, region: Rect | None = None, monitor: int = 1) -> Capture:
         """Async :meth:`grab_sync`."""
         return await anyio.to_thread.run_sync(lambda: self.grab_sync(region, monitor))
 
@@ -130,7 +107,7 @@ class MssCapturer:
             self._local.mss = None
 
 
-def _clip(region: Region, screen: Monitor, monitor: int) -> Monitor:
+def _clip(region: Rect, screen: Monitor, monitor: int) -> Monitor:
     if region.width <= 0 or region.height <= 0:
         raise InvalidAction(f"region width and height must be positive, got {region.width}x{region.height}")
     x1 = max(region.x, screen.x)
@@ -142,4 +119,4 @@ def _clip(region: Region, screen: Monitor, monitor: int) -> Monitor:
             f"region {region.x},{region.y} {region.width}x{region.height} lies outside the screen "
             f"({screen.x},{screen.y} {screen.width}x{screen.height})"
         )
-    return Monitor(monitor, x1, y1, x2 - x1, y2 - y1)
+    return Monitor(x1, y1, x2 - x1, y2 - y1, index=monitor)

@@ -1,6 +1,6 @@
 """The write-ahead audit log: a JSON-lines file that records every action before its input is sent.
 
-Records, one per line (appended with a single write and fsynced)::
+Records, one per line (appended with a single write, and fsynced unless they record a dry run)::
 
     {"kind": "intent", "id", "time", "action", "action_id", "dry_run", "requester", "screen_hash",
      "screenshot_before", "pid", "host"}
@@ -273,7 +273,7 @@ class AuditLog:
                 self._lock_depth = 0
                 os.close(fd)  # releases the lock
 
-    def _append(self, *records: dict[str, Any]) -> None:
+    def _append(self, *records: dict[str, Any], durable: bool = True) -> None:
         data = b"".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for r in records)
         try:
             with self._locked():
@@ -282,7 +282,8 @@ class AuditLog:
                     view = memoryview(data)
                     while view:
                         view = view[os.write(fd, view) :]
-                    os.fsync(fd)
+                    if durable:
+                        os.fsync(fd)
                 finally:
                     os.close(fd)
         except OSError as exc:
@@ -398,13 +399,16 @@ class AuditLog:
         error: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> None:
-        """Append an intent and its outcome with one fsync, for a call that sends nothing (a dry run, a refusal).
+        """Append an intent and its outcome together, for a call that sends nothing (a dry run, a refusal).
 
-        With no input in between, the pair needs no write-ahead order: one record of both is as safe.
+        With no input in between, the pair needs no write-ahead order: one write of both is as safe.
+        A refusal is fsynced; a dry run is not (once written it survives a crash of this process; only
+        a power cut in the next seconds could drop it, and it records a call that changed nothing).
         """
         self._append(
             _intent(record_id, action, dry_run, requester, action_id, None, None),
             _outcome(record_id, status, performed, error, result, None),
+            durable=status != "dry_run",
         )
         self._maybe_rotate()
 

@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from engine.geometry import (
     Frame,
+    Rect,
+    box_area,
     box_center,
+    box_grown,
+    box_intersection,
+    box_iou,
+    box_share_inside,
     fit_to_budget,
     grid_box_to_screen,
     grid_to_screen,
@@ -251,3 +257,39 @@ def test_fit_to_budget_stays_within_the_budget(w: int, h: int, max_pixels: int) 
 def test_image_box_to_screen(f: Frame, box: tuple[int, int, int, int], screen_box: tuple[int, int, int, int]) -> None:
     """What execute_action reports as changed_region, from a box of changed image pixels."""
     assert image_box_to_screen(f, box) == screen_box
+
+
+def test_rect_holds_its_pixels_and_no_others() -> None:
+    rect = Rect(-1280, 0, 1280, 1024)  # a monitor left of the primary one
+    assert rect.contains(-1280, 0) and rect.contains(-1, 1023)
+    assert not rect.contains(0, 0) and not rect.contains(-1281, 5) and not rect.contains(-5, 1024)
+    assert rect.box == (-1280, 0, 0, 1024)
+    assert str(rect) == "x -1280..-1, y 0..1023"
+
+
+def test_a_frame_knows_its_rect_in_screen_points_also_on_hidpi() -> None:
+    hidpi = frame(100, 50, 1440, 900, scale=2)
+    assert hidpi.rect == Rect(100, 50, 1440, 900)
+    assert hidpi.contains(1539, 949) and not hidpi.contains(1540, 949)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "area_a", "shared", "iou", "share_of_a"),
+    [
+        ((0, 0, 10, 10), (5, 5, 15, 15), 100, 25, 25 / 175, 0.25),
+        ((0, 0, 10, 10), (10, 0, 20, 10), 100, 0, 0.0, 0.0),  # touching, x2 exclusive: nothing shared
+        ((2, 2, 4, 4), (0, 0, 10, 10), 4, 4, 4 / 100, 1.0),
+        ((5, 5, 5, 9), (0, 0, 10, 10), 0, 0, 0.0, 0.0),  # empty
+    ],
+)
+def test_box_measures(a: tuple[int, int, int, int], b: tuple[int, int, int, int], area_a: int, shared: int,
+                      iou: float, share_of_a: float) -> None:  # fmt: skip
+    assert box_area(a) == area_a
+    assert box_intersection(a, b) == box_intersection(b, a) == shared
+    assert box_iou(a, b) == pytest.approx(iou)
+    assert box_share_inside(a, b) == pytest.approx(share_of_a)
+
+
+def test_box_grown_by_share_and_pixels() -> None:
+    assert box_grown((10, 20, 30, 30), share=0.5, pixels=2) == (-2, 13, 42, 37)
+    assert box_grown((10, 20, 30, 30)) == (10, 20, 30, 30)

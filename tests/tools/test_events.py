@@ -18,11 +18,11 @@ from tools.desktop.inputs import InputEvent, PyAutoGuiDriver, split_text
 from tools.desktop.keys import PYAUTOGUI_KEY_NAMES, normalize_chord, normalize_key, split_chord, valid_key_names
 from tools.errors import DesktopUnavailable, InvalidAction
 
-SINGLE = [Monitor(0, 0, 0, 1366, 768), Monitor(1, 0, 0, 1366, 768)]
+SINGLE = [Monitor(0, 0, 1366, 768, index=0), Monitor(0, 0, 1366, 768, index=1)]
 # Two monitors of different heights side by side: the bounding box has a dead strip under monitor 2.
-DUAL = [Monitor(0, 0, 0, 3200, 1080), Monitor(1, 0, 0, 1920, 1080), Monitor(2, 1920, 0, 1280, 1024)]
+DUAL = [Monitor(0, 0, 3200, 1080, index=0), Monitor(0, 0, 1920, 1080, index=1), Monitor(1920, 0, 1280, 1024, index=2)]
 # The second monitor left of the primary, at negative x.
-LEFT = [Monitor(0, -1280, 0, 3200, 1080), Monitor(1, 0, 0, 1920, 1080), Monitor(2, -1280, 0, 1280, 1024)]
+LEFT = [Monitor(-1280, 0, 3200, 1080, index=0), Monitor(0, 0, 1920, 1080, index=1), Monitor(-1280, 0, 1280, 1024, index=2)]
 
 KEYS = {"ctrl", "shift", "alt", "enter", "esc", "tab", "win", "command", "pageup", "f5", "a", "t", "5", "+"}
 
@@ -82,7 +82,7 @@ def test_actions_become_primitive_events(action: Any, expected: list[InputEvent]
         (LEFT, (-1280, 0)),
         (LEFT, (-1, 1023)),
         (LEFT, (0, 1079)),
-        ([Monitor(0, 0, 0, 800, 600)], (799, 599)),  # only a bounding box: it is the screen
+        ([Monitor(0, 0, 800, 600, index=0)], (799, 599)),  # only a bounding box: it is the screen
     ],
 )
 def test_points_on_any_monitor_are_accepted(monitors: list[Monitor], point: tuple[int, int]) -> None:

@@ -45,6 +45,6 @@ async def test_a_change_at_the_element_itself_is_seen_on_hidpi() -> None:
 async def test_a_change_elsewhere_leaves_the_element_clickable_on_hidpi() -> None:
     # Where the element would be if screen points were image pixels: not the element on a 2x screen.
     runtime = runtime_with(hidpi_screen(), hidpi_screen((600, 400, 700, 440)))
-    (stage,) = await resolve(runtime, ClickElement(element_id="e1", snapshot_id="s1"))
+    (stage,) = (await resolve(runtime, ClickElement(element_id="e1", snapshot_id="s1"))).stages
     (click,) = stage.actions
     assert (click.x, click.y) == (650, 420)  # type: ignore[union-attr]
