@@ -27,7 +27,7 @@ from typing import Any
 import anyio
 
 from engine.geometry import box_grown
-from tools.actions.vocabulary import Click, ClickElement, ClickText, Done, DoubleClick, RightClick
+from tools.actions.vocabulary import Action, Click, ClickElement, ClickText, Done, DoubleClick, RightClick
 from tools.answer_cache import AnswerCache
 from tools.describe import settled_capture, text_to_screen
 from tools.desktop.capture import Capture
@@ -167,6 +167,10 @@ class TaskLoop:
         await self.save("starting")
         try:
             ending = await self._steps()
+        except DesktopUnavailable as exc:
+            ending = Ending("failed", "desktop_error", str(exc))
+        except ToolFailure as exc:
+            ending = Ending("failed", "error", str(exc))
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 await self._finish(Ending("cancelled", "cancelled", "the task was cancelled"), started)
@@ -207,7 +211,7 @@ class TaskLoop:
                     return Ending("succeeded", "done", "the model says the task is done", plan.action.answer)
                 return Ending("failed", "gave_up", "the model says the task cannot be done", plan.action.answer)
             if plan is not None:
-                fatal = await self._act(step, plan)
+                fatal = await self._act(step, plan.action)
                 if fatal is not None:
                     return fatal
             if step.outcome == "ok":
@@ -231,13 +235,10 @@ class TaskLoop:
                 self.history.append(history_line(plan, step))
             first_failure, attempt = what, 2
 
-    async def _plan(self, index: int, attempt: int) -> tuple[Step, PlanResult | None, ModelFailure | None]:
-        """Look at the screen and let the model plan; a step is recorded even when the model fails."""
-        started = time.perf_counter()
+    async def _look(self, index: int, attempt: int) -> tuple[Step, Capture]:
+        """A settled capture of the screen, recorded as a new step's "before"."""
         await self.save(f"step {index}: looking at the screen")
         capture, _ = await settled_capture(self.runtime, None, self.options.monitor)
-        captured = time.perf_counter()
-        name = f"{index:03d}-{attempt}"
         frame = capture.frame
         step = Step(
             index=index,
@@ -246,9 +247,17 @@ class TaskLoop:
             screen=ScreenArea(
                 origin=(frame.x, frame.y), width=frame.width, height=frame.height, image_size=capture.image.size
             ),
-            before=await anyio.to_thread.run_sync(self.recorder.image, f"{name}-before", capture.image),
+            before=await anyio.to_thread.run_sync(self.recorder.image, f"{index:03d}-{attempt}-before", capture.image),
         )
         self.trajectory.steps.append(step)
+        return step, capture
+
+    async def _plan(self, index: int, attempt: int) -> tuple[Step, PlanResult | None, ModelFailure | None]:
+        """Look at the screen and let the model plan; a step is recorded even when the model fails."""
+        started = time.perf_counter()
+        step, capture = await self._look(index, attempt)
+        captured = time.perf_counter()
+        name = f"{index:03d}-{attempt}"
         engine = self.trajectory.model
         await self.save(f"step {index}: {engine} is reasoning")
         options = self.options
@@ -303,7 +312,7 @@ class TaskLoop:
             text=under[0] if under else None,
         )
 
-    async def _act(self, step: Step, plan: PlanResult) -> Ending | None:
+    async def _act(self, step: Step, action: Action) -> Ending | None:
         """Execute the planned action and judge its effect; the step records what happened.
 
         Returns the task's ending when the step must end it (a refusal, no desktop to act on).
@@ -315,7 +324,7 @@ class TaskLoop:
         result: ExecuteResult | None = None
         fatal: Ending | None = None
         try:
-            result = await execute_action(self.runtime, plan.action, self.options.dry_run, self.caller, action_id)
+            result = await execute_action(self.runtime, action, self.options.dry_run, self.caller, action_id)
         except ActionRefused as exc:
             step.outcome, step.error = "refused", str(exc)
             fatal = Ending("failed", "refused", f"step {step.index} was refused: {exc}")
@@ -326,7 +335,7 @@ class TaskLoop:
             step.outcome, step.error = "failed", str(exc)
         step.timings_ms["execute"] = _ms(started)
         if result is not None:
-            self._judge(step, plan, result)
+            self._judge(step, action, result)
             if result.status == "executed":
                 after = await self.runtime.capturer.grab(None, self._monitor())
                 name = f"{step.index:03d}-{step.attempt}-after"
@@ -336,7 +345,7 @@ class TaskLoop:
         await self.save()
         return fatal
 
-    def _judge(self, step: Step, plan: PlanResult, result: ExecuteResult) -> None:
+    def _judge(self, step: Step, action: Action, result: ExecuteResult) -> None:
         step.events = result.performed
         step.points = event_points(result.performed)
         step.effect = result.effect
@@ -351,7 +360,7 @@ class TaskLoop:
             if hit:
                 step.boxes.append(Box(box=hit[0].box, label=hit[0].label, kind="target"))
         verified = bool(result.checks) and all(check.ok for check in result.checks)
-        no_effect = result.effect == "no_change" and isinstance(plan.action, CLICKS) and not verified
+        no_effect = result.effect == "no_change" and isinstance(action, CLICKS) and not verified
         step.outcome = "no_effect" if no_effect else "ok"
 
     def _monitor(self) -> int:

@@ -14,10 +14,13 @@ from PIL import Image
 
 from engine.geometry import Frame, image_to_screen, screen_to_image
 
-HALF_WIDTH, HALF_HEIGHT = 60, 22
-"""Half the patch, in screen pixels: wide enough to hold a button's caption, narrow enough to stay unique."""
-MATCH = 0.9
+HALF_WIDTH, HALF_HEIGHT = 40, 16
+"""Half the patch, in screen pixels: mostly the caption under the point, so a look-alike button with other
+text does not match (measured: 0.69 for another caption, against 0.93 with a patch of 120x44)."""
+MATCH = 0.95
 """Normalised correlation a live match must reach."""
+TIE = 0.02
+"""Matches this close to the best one count as equally good."""
 FLAT = 3.0
 """A patch whose pixels vary less than this (standard deviation) is empty background: nothing to look for."""
 
@@ -68,17 +71,18 @@ def relocate(
         return None
     scores = cv2.matchTemplate(screen, gray, cv2.TM_CCOEFF_NORMED)
     scores = np.nan_to_num(scores, nan=0.0)
-    ys, xs = np.nonzero(scores >= MATCH)
-    if len(xs) == 0:
+    best = float(scores.max())
+    if best < MATCH:
         return None
-    # Offsets of the point inside the patch, in image pixels.
-    dx = (point[0] - box[0]) * frame.scale_x
-    dy = (point[1] - box[1]) * frame.scale_y
+    # Matches as good as the best (a repeated button): the one nearest to where it was recorded wins.
+    ys, xs = np.nonzero(scores >= best - TIE)
     recorded = screen_to_image(frame, box[0], box[1])
     nearest = int(np.argmin((xs - recorded[0]) ** 2 + (ys - recorded[1]) ** 2))
-    # The chosen match's own peak: scores stay above the bar a pixel or two around it.
     x0, y0 = int(xs[nearest]), int(ys[nearest])
     window = scores[max(0, y0 - 4) : y0 + 5, max(0, x0 - 4) : x0 + 5]
     wy, wx = np.unravel_index(int(np.argmax(window)), window.shape)
     x, y = max(0, x0 - 4) + int(wx), max(0, y0 - 4) + int(wy)
+    # Offsets of the point inside the patch, in image pixels.
+    dx = (point[0] - box[0]) * frame.scale_x
+    dy = (point[1] - box[1]) * frame.scale_y
     return Found(image_to_screen(frame, x + dx, y + dy), float(scores[y, x]))

@@ -24,7 +24,9 @@ FILE = "trajectory.json"
 STEPS = "steps"
 
 Status = Literal["running", "succeeded", "failed", "cancelled"]
-Stop = Literal["done", "gave_up", "step_limit", "failed_twice", "refused", "model_error", "desktop_error", "cancelled"]
+Stop = Literal[
+    "done", "gave_up", "step_limit", "failed_twice", "refused", "model_error", "desktop_error", "cancelled", "error"
+]
 Outcome = Literal["ok", "no_effect", "failed", "refused", "done"]
 
 
