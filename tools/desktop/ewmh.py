@@ -43,11 +43,13 @@ def _display() -> Any:
     cached = getattr(_local, "display", None)
     if cached is not None and cached[0] == name:
         return cached[1]
+    from Xlib import error
+
     from tools.desktop.xdisplay import open_xlib_display
 
     try:
         handle = open_xlib_display()
-    except Exception as exc:  # no DISPLAY, refused connection, bad cookie
+    except (OSError, error.DisplayError, error.ConnectionClosedError) as exc:  # no DISPLAY, refused, bad cookie
         raise DesktopUnavailable(f"cannot connect to the X display: {exc.__class__.__name__}: {exc}") from exc
     _local.display = (name, handle)
     return handle
@@ -152,7 +154,16 @@ def _active_id(display: Any) -> int | None:
         window = tree.parent
 
 
-def _info(display: Any, wid: int, active: int | None) -> WindowInfo:
+def _stacking(display: Any, ids: list[int]) -> dict[int, int]:
+    root = display.screen().root
+    order = _cardinals(root, display, "_NET_CLIENT_LIST_STACKING") if _wm_check(display) else []
+    if not order:  # without a window manager the root's children are listed bottom to top
+        order = [int(child.id) for child in root.query_tree().children]
+    place = {wid: index for index, wid in enumerate(order)}
+    return {wid: place.get(wid, 0) for wid in ids}
+
+
+def _info(display: Any, wid: int, active: int | None, stacking: int = 0) -> WindowInfo:
     window = display.create_resource_object("window", wid)
     states = {display.get_atom_name(a) for a in _cardinals(window, display, "_NET_WM_STATE")}
     pids = _cardinals(window, display, "_NET_WM_PID")
@@ -165,6 +176,7 @@ def _info(display: Any, wid: int, active: int | None) -> WindowInfo:
         focused=wid == active,
         minimized="_NET_WM_STATE_HIDDEN" in states,
         kind=_kind(display, window),
+        stacking=stacking,
     )
 
 
@@ -174,10 +186,12 @@ def list_windows() -> list[WindowInfo]:
 
     with _x() as display:
         active = _active_id(display)
+        ids = _client_ids(display)
+        stacking = _stacking(display, ids)
         windows = []
-        for wid in _client_ids(display):
+        for wid in ids:
             try:
-                windows.append(_info(display, wid, active))
+                windows.append(_info(display, wid, active, stacking[wid]))
             except (error.BadWindow, error.BadDrawable):  # closed while we looked
                 continue
         return windows

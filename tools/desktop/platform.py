@@ -35,11 +35,24 @@ class WindowInfo:
     minimized: bool
     kind: str = "normal"
     """``normal``, ``dialog``, ``utility``... (X11 ``_NET_WM_WINDOW_TYPE``); ``normal`` when unset."""
+    stacking: int = 0
+    """Place in the stacking order: a window covers those with a lower number where they overlap."""
 
     @property
     def hex_id(self) -> str:
         """The id as X tools print it: ``0x1a00003``."""
         return f"{self.id:#x}"
+
+
+def covered(x: int, y: int, window: WindowInfo, windows: list[WindowInfo]) -> WindowInfo | None:
+    """The window stacked above ``window`` that covers the point (x, y), if any (minimised ones cover nothing)."""
+    for other in windows:
+        if other.id == window.id or other.minimized or other.stacking <= window.stacking:
+            continue
+        x1, y1, x2, y2 = other.box
+        if x1 <= x < x2 and y1 <= y < y2:
+            return other
+    return None
 
 
 class DesktopPlatform(Protocol):
