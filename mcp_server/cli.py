@@ -14,7 +14,7 @@ import anyio
 
 from mcp_server import __version__, eval_grounding
 from mcp_server.config import SHORTCUTS, ConfigError, audit_path, load_settings
-from mcp_server.resources import SharedRuntime
+from mcp_server.lifespan import SharedRuntime
 from mcp_server.server import build_server
 from mcp_server.transports import check_exposure, serve
 from tools.safety.audit import entry_json, format_entry, read_entries

@@ -1,20 +1,39 @@
 """One settings object: defaults < YAML file < environment (``VLM_DESKTOP_*``) < command-line flags.
 
-Read once at the edge (the CLI) and passed down; nothing below reads ``os.environ``.
+Each layer defines its own settings, with their one default and description: the engine's
+:class:`EngineSettings` and :class:`OcrSettings`, the tools' :class:`ToolSettings` and :class:`Policy`.
+:class:`Settings` composes them with the server's own sections (model transport, server, audit log);
+what files and environment variables write (comma lists, ``x,y,width,height``, ``true`` for a thinking
+mode) is turned into values here, by ``before`` validators. Read once at the edge (the CLI) and passed
+down; nothing below reads ``os.environ``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from engine.ocr.int8 import cache_dir
-from engine.vlm.thinking import ThinkingMode
-from tools.safety.policy import ACTION_TYPES, DEFAULT_BLOCKED_CHORDS, parse_chord
+from engine.ocr.settings import OcrSettings
+from engine.vlm.settings import EngineSettings
+from tools.safety.policy import Policy
+from tools.settings import ToolSettings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 DEFAULT_BASE_URL = "http://127.0.0.1:30000/v1"
@@ -26,36 +45,60 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says where and why."""
 
 
+def _comma_list(value: Any) -> Any:
+    # Environment variables are strings: "click,type" means a list.
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _thinking_alias(value: Any) -> Any:
+    # The Qwen3-VL web UI writes booleans or enabled/disabled; environment variables are strings, so
+    # "true"/"false" there mean what YAML's booleans mean.
+    aliases = {"true": "auto", "false": "off", "enabled": "auto", "disabled": "off", "on": "auto", "none": "off"}
+    if isinstance(value, bool):
+        return "auto" if value else "off"
+    if isinstance(value, str):
+        return aliases.get(value.strip().lower(), value.strip().lower())
+    return value  # anything else (a list, a mapping...) fails validation with the field's name
+
+
 class ModelConfig(BaseModel):
-    """The vision model and how to talk to it. Also accepts the Qwen3-VL web UI's ``model:`` keys."""
+    """The vision model and how to reach it; what the engine does with it is ``engine``.
+
+    Files and the environment write the engine's keys flat, as the Qwen3-VL web UI's ``model:``
+    section does (``model.temperature``, ``VLM_DESKTOP_MODEL__TEMPERATURE``): they are moved into
+    ``engine`` here, and errors name them as written.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    name: str = DEFAULT_MODEL
-    backend: Literal["sglang", "openai", "transformers", "none"] = "sglang"
-    base_url: str = DEFAULT_BASE_URL
-    api_key: str | None = None
-    thinking_mode: ThinkingMode = ThinkingMode.AUTO
-    max_reasoning_steps: int = Field(6, ge=1, le=32)
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
-    use_thinking_tokens: bool = True
-    max_image_pixels: int = Field(1920 * 1088, ge=65_536, le=16_777_216)
-    connect_timeout: float = Field(5.0, gt=0, le=60)
-    read_timeout: float = Field(120.0, gt=0, le=3600)
-    retries: int = Field(2, ge=0, le=5)
-    device: str = "auto"
+    name: str = Field(DEFAULT_MODEL, description="The model's name on the server (or its path for transformers).")
+    backend: Literal["sglang", "openai", "transformers", "none"] = Field(
+        "sglang",
+        description="sglang/openai: an OpenAI-compatible server at base_url; transformers: in this process; "
+        "none: no model (OCR only).",
+    )
+    base_url: str = Field(DEFAULT_BASE_URL, description="The OpenAI-compatible model server.")
+    api_key: str | None = Field(None, description="Bearer token for the model server, if it wants one.")
+    connect_timeout: float = Field(5.0, gt=0, le=60, description="Seconds to connect to the model server.")
+    read_timeout: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for one model answer.")
+    retries: int = Field(2, ge=0, le=5, description="Retries of a failed model call (actions are never retried).")
+    device: str = Field("auto", description="transformers backend only: where the model runs (auto, cpu, cuda).")
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
-    @field_validator("thinking_mode", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _thinking_aliases(cls, value: Any) -> Any:
-        # The web UI writes booleans or enabled/disabled.
-        # Environment variables are strings: "true"/"false" there mean what YAML's booleans mean.
-        aliases = {"true": "auto", "false": "off", "enabled": "auto", "disabled": "off", "on": "auto", "none": "off"}
-        if isinstance(value, bool):
-            return "auto" if value else "off"
-        if isinstance(value, str):
-            return aliases.get(value.strip().lower(), value.strip().lower())
-        return value  # anything else (a list, a mapping...) fails validation with the field's name
+    def _engine_keys(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        flat = {key: value for key, value in data.items() if key in EngineSettings.model_fields}
+        nested = data.get("engine")
+        if not flat and not isinstance(nested, Mapping):
+            return data
+        engine = {**(nested.model_dump() if isinstance(nested, EngineSettings) else nested or {}), **flat}
+        if "thinking_mode" in engine:
+            engine["thinking_mode"] = _thinking_alias(engine["thinking_mode"])
+        return {**{key: value for key, value in data.items() if key not in flat}, "engine": engine}
 
 
 class ServerConfig(BaseModel):
@@ -92,77 +135,6 @@ class ServerConfig(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
 
-class DesktopConfig(BaseModel):
-    """How the desktop is captured and driven."""
-
-    model_config = ConfigDict(extra="forbid")
-    dry_run: bool = False
-    monitor: int = Field(1, ge=0, le=16)
-    settle_timeout: float = Field(3.0, ge=0, le=30)
-    settle_interval: float = Field(0.1, gt=0, le=2)
-    pause: float = Field(0.02, ge=0, le=1)
-    failsafe: bool = True
-    max_text_length: int = Field(10_000, ge=1, le=100_000)
-    capture_settle_timeout: float = Field(1.0, ge=0, le=30)
-    """describe_screen waits up to this long for the screen to stop changing before it captures."""
-
-
-def _comma_list(value: Any) -> Any:
-    # Environment variables are strings: "click,type" means a list.
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-class RegionConfig(BaseModel):
-    """A screen rectangle in screen pixels."""
-
-    model_config = ConfigDict(extra="forbid")
-    x: int
-    y: int
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
-
-
-class PolicyConfig(BaseModel):
-    """What actions the server allows; fixed at start-up, never changed by a tool call."""
-
-    model_config = ConfigDict(extra="forbid")
-    allowed_actions: list[Literal[ACTION_TYPES]] = Field(default_factory=lambda: list(ACTION_TYPES))  # type: ignore[valid-type]
-    blocked_chords: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_CHORDS))
-    allowed_region: RegionConfig | None = None
-    max_text_length: int = Field(10_000, ge=1, le=100_000)
-    rate_limit_actions: int = Field(30, ge=0, le=100_000)
-    rate_limit_seconds: float = Field(10.0, gt=0, le=86_400)
-    confirm: Literal["never", "destructive", "always"] = "never"
-    confirm_timeout: float = Field(120.0, gt=0, le=3600)
-    upload_roots: list[str] = Field(default_factory=list)
-
-    @field_validator("allowed_actions", "blocked_chords", "upload_roots", mode="before")
-    @classmethod
-    def _lists(cls, value: Any) -> Any:
-        return _comma_list(value)
-
-    @field_validator("blocked_chords")
-    @classmethod
-    def _chords(cls, value: list[str]) -> list[str]:
-        for chord in value:
-            parse_chord(chord)  # raises ValueError (a validation error naming the field) when empty
-        return value
-
-    @field_validator("allowed_region", mode="before")
-    @classmethod
-    def _region(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if value.strip().lower() in ("", "none", "null"):
-                return None
-            parts = [p.strip() for p in value.split(",")]
-            if len(parts) != 4:
-                raise ValueError("write the region as x,y,width,height")
-            return dict(zip(("x", "y", "width", "height"), parts, strict=True))
-        return value
-
-
 class AuditConfig(BaseModel):
     """The write-ahead audit log."""
 
@@ -177,34 +149,42 @@ class AuditConfig(BaseModel):
     """Rotated logs kept."""
 
 
-class OcrConfig(BaseModel):
-    """Offline OCR (rapidocr's PP-OCR models on onnxruntime): fused with the model's elements, or alone."""
+class OcrConfig(OcrSettings):
+    """The engine's OCR settings, and whether the server reads text at all."""
 
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
-    det_max_side: int = Field(1600, ge=0, le=8192)
-    """Longest side of the image the text detector sees (0: full resolution; smaller is faster)."""
-    min_confidence: float = Field(0.5, ge=0, le=1)
-    threads: int = Field(0, ge=0, le=256)
-    """CPU threads for OCR (0: every core)."""
-    cache_screens: int = Field(8, ge=1, le=256)
-    """Screens whose text is remembered by content: an unchanged screen is never read twice."""
-    precision: Literal["int8", "fp32"] = "int8"
-    """int8: recognise with an INT8 copy of the model, built once per machine (scripts/setup, else in the
-    background) and used only where it proves itself on this CPU: its readings must agree with fp32 on
-    screens rendered here and it must be faster; otherwise, and until then, fp32. fp32: the shipped model."""
-    int8_dir: Path | None = None
-    """Where the INT8 copy is cached. None: $XDG_CACHE_HOME/vlm-desktop-mcp/ocr, else ~/.cache/vlm-desktop-mcp/ocr."""
+    enabled: bool = Field(
+        True, description="Fuse OCR with the model's elements; alone when no model is configured or reachable."
+    )
+
+
+def _policy_as_written(value: Any) -> Any:
+    # Lists come comma-separated from the environment, the region as "x,y,width,height".
+    if not isinstance(value, Mapping):
+        return value
+    data = dict(value)
+    for key in ("allowed_actions", "blocked_chords", "upload_roots"):
+        if key in data:
+            data[key] = _comma_list(data[key])
+    region = data.get("allowed_region")
+    if isinstance(region, str):
+        if region.strip().lower() in ("", "none", "null"):
+            data["allowed_region"] = None
+        else:
+            parts = [part.strip() for part in region.split(",")]
+            if len(parts) != 4:
+                raise ValueError("allowed_region: write the region as x,y,width,height")
+            data["allowed_region"] = dict(zip(("x", "y", "width", "height"), parts, strict=True))
+    return data
 
 
 class Settings(BaseModel):
-    """Everything configurable."""
+    """Everything configurable: each layer's own settings, composed."""
 
     model_config = ConfigDict(extra="forbid")
     model: ModelConfig = Field(default_factory=ModelConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
-    desktop: DesktopConfig = Field(default_factory=DesktopConfig)
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    desktop: ToolSettings = Field(default_factory=ToolSettings)
+    policy: Annotated[Policy, BeforeValidator(_policy_as_written)] = Field(default_factory=Policy)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     ocr: OcrConfig = Field(default_factory=OcrConfig)
 
@@ -291,6 +271,32 @@ def from_flags(flags: Mapping[str, Any]) -> dict[str, Any]:
     return tree
 
 
+def _retire(tree: dict[str, Any]) -> list[str]:
+    """Move settings given under a retired name to their one place; returns a note for each."""
+    notes: list[str] = []
+    desktop = tree.get("desktop")
+    if isinstance(desktop, dict) and "max_text_length" in desktop and isinstance(tree.get("policy", {}), dict):
+        old, policy = desktop.pop("max_text_length"), tree.setdefault("policy", {})
+        given = policy.get("max_text_length")
+        try:  # both limits used to apply: the smaller one still does
+            policy["max_text_length"] = old if given is None else min(int(old), int(given))
+        except (TypeError, ValueError):
+            policy.setdefault("max_text_length", old)  # validation names the bad value
+        notes.append(
+            "desktop.max_text_length (VLM_DESKTOP_DESKTOP__MAX_TEXT_LENGTH) is deprecated: the one text-length "
+            f"limit is policy.max_text_length (VLM_DESKTOP_POLICY__MAX_TEXT_LENGTH), now {policy['max_text_length']}"
+        )
+    return notes
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A setting's name as files and the environment write it (the engine's keys flat under ``model``)."""
+    parts = [str(part) for part in loc]
+    if parts[:2] == ["model", "engine"]:
+        parts = ["model", *parts[2:]]
+    return ".".join(parts)
+
+
 def load_settings(
     flags: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
@@ -306,6 +312,8 @@ def load_settings(
     tree: dict[str, Any] = read_file(config_file) if config_file else {}
     tree = _merge(tree, from_env(env))
     tree = _merge(tree, from_flags(flags or {}))
+    for note in _retire(tree):
+        log.warning("configuration: %s", note)
     if env.get("XDG_STATE_HOME") and not (tree.get("audit") or {}).get("path"):
         _set(tree, "audit", "path", str(Path(env["XDG_STATE_HOME"]) / AUDIT_FILE))
     if env.get("XDG_CACHE_HOME") and not (tree.get("ocr") or {}).get("int8_dir"):
@@ -313,8 +321,6 @@ def load_settings(
     try:
         return Settings.model_validate(tree)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
-        )
+        problems = "; ".join(f"{_where(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False))
         source = f" (file {config_file}, environment and flags)" if config_file else ""
         raise ConfigError(f"invalid configuration{source}: {problems}") from exc

@@ -32,12 +32,12 @@ from typing import Any, TextIO
 import anyio
 from PIL import Image
 
-from engine.errors import ModelError
+from engine.errors import ModelError, ModelUnavailable
 from engine.ocr.reader import OcrUnavailable
 from engine.text.locate import HybridLocator, Locator, ModelLocator, OcrLocator
 from engine.vlm.vision import VisionEngine
 from mcp_server.config import ConfigError, Settings, load_settings
-from mcp_server.resources import engine_settings, make_backend, make_screen_reader
+from mcp_server.lifespan import make_backend, make_screen_reader
 
 
 class DatasetError(Exception):
@@ -181,7 +181,7 @@ def build_locator(kind: str, settings: Settings) -> tuple[Locator, VisionEngine 
         backend = make_backend(settings)
         if backend is None:
             raise ConfigError(f"the {kind} locator needs a model: pass --base-url (and not --backend none)")
-        engine = VisionEngine(backend, engine_settings(settings))
+        engine = VisionEngine(backend, settings.model.engine)
     ocr = None
     if kind in ("ocr", "hybrid"):
         reader = make_screen_reader(settings, force=True)
@@ -252,7 +252,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"vlm-desktop-mcp eval-grounding: {exc}", file=sys.stderr)
         return 2
     except ModelError as exc:
-        print(f"vlm-desktop-mcp eval-grounding: the model failed, no accuracy to report: {exc}", file=sys.stderr)
+        hint = "; start it, or pass --base-url" if isinstance(exc, ModelUnavailable) else ""
+        print(f"vlm-desktop-mcp eval-grounding: the model failed, no accuracy to report: {exc}{hint}", file=sys.stderr)
         return 1
     for line in report_lines(report):
         print(line)

@@ -26,7 +26,8 @@ from engine.vlm.imaging import thumbnail_for_client
 from mcp_server import __version__
 from mcp_server.config import Settings
 from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, question_resolver
-from mcp_server.resources import SharedRuntime
+from mcp_server.lifespan import SharedRuntime
+from mcp_server.remedies import remedy
 from tools.errors import ToolFailure
 from tools.registry import TOOLS, Outcome, ToolSpec
 from tools.runtime import Asked, Caller, Confirm, Runtime, cannot_confirm
@@ -116,7 +117,7 @@ async def run_tool(
         return _success(await spec.handler(runtime, params, caller_for(ctx, confirm, asked)))
     except ToolFailure as exc:
         log.info("%s failed: %s", spec.name, str(exc).splitlines()[0])
-        return _failure(f"{spec.name} failed: {exc}")
+        return _failure(f"{spec.name} failed: {exc}{remedy(exc, runtime)}")
     except ValidationError as exc:
         return _failure(f"{spec.name}: invalid arguments: {exc}")
     except Exception:

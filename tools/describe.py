@@ -61,7 +61,7 @@ def screen_info(capture: Capture) -> ScreenInfo:
 
 async def capture_screen(runtime: Runtime, region: RegionArg | None, monitor: int | None) -> Capture:
     """Grab the requested area (the configured default monitor when neither is given)."""
-    target = runtime.settings.default_monitor if monitor is None else monitor
+    target = runtime.settings.monitor if monitor is None else monitor
     area = None if region is None else region.rect()
     return await runtime.capturer.grab(area, target)
 

@@ -212,13 +212,12 @@ async def _prepare_once(
 async def _events(
     runtime: Runtime, action: AnyAction, primitives: Sequence[AnyAction], monitors: list[Monitor]
 ) -> list[InputEvent]:
-    limit = runtime.settings.max_text_length
     events: list[InputEvent] = []
     for primitive in primitives:
         if primitive is not action:
             check_action(runtime.policy, primitive)
         events += await anyio.to_thread.run_sync(
-            partial(plan_events, primitive, monitors, runtime.driver.is_valid_key, max_text_length=limit)
+            partial(plan_events, primitive, monitors, runtime.driver.is_valid_key)
         )
     return events
 

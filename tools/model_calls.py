@@ -15,9 +15,10 @@ T = TypeVar("T")
 
 START_MODEL = (
     "Start SGLang with Qwen3-VL (python -m sglang.launch_server --model-path Qwen/Qwen3-VL-2B-Instruct "
-    "--port 30000) and restart this server with --base-url http://127.0.0.1:30000/v1."
+    "--port 30000) and point this server at it."
 )
-"""What to do about a missing model, for error messages and notes."""
+"""What to do about a missing model, for error messages and notes. How to point the server at it is
+the server's own business: it adds its flags and variables where failures become results."""
 
 
 def require_engine(runtime: Runtime, tool: str) -> VisionEngine:

@@ -15,6 +15,7 @@ from tools.desktop.capture import Screen
 from tools.desktop.inputs import InputDriver
 from tools.safety.audit import AuditLog
 from tools.safety.policy import Policy, RateLimiter
+from tools.settings import ToolSettings
 from tools.snapshots import SnapshotStore
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -57,20 +58,6 @@ class Caller:
     requester: str | None = None
     asked: Asked | None = None
     """What was asked for this call before its body ran (its approval, if any, is bound to it)."""
-
-
-@dataclass(frozen=True)
-class ToolSettings:
-    """Behaviour of the desktop tools."""
-
-    dry_run: bool = False
-    default_monitor: int = 1
-    settle_timeout: float = 3.0
-    settle_interval: float = 0.1
-    max_text_length: int = 10_000
-    snapshot_capacity: int = 32
-    capture_settle_timeout: float = 1.0
-    """describe_screen waits up to this long for the screen to stop changing before it captures."""
 
 
 @dataclass

@@ -60,10 +60,11 @@ def plan_events(
     action: AnyAction,
     monitors: Sequence[Monitor],
     is_valid_key: Callable[[str], bool],
-    *,
-    max_text_length: int = 10_000,
 ) -> list[InputEvent]:
-    """The events that perform ``action``; raises :class:`InvalidAction` before anything is sent."""
+    """The events that perform ``action``; raises :class:`InvalidAction` before anything is sent.
+
+    How much text one action may type is the policy's rule (``tools.safety.policy.check_action``).
+    """
     for x, y in _points(action):
         check_on_screen(x, y, monitors)
     match action:
@@ -84,8 +85,6 @@ def plan_events(
                 InputEvent("mouse_up", x=action.to_x, y=action.to_y, button="left"),
             ]
         case TypeText():
-            if len(action.text) > max_text_length:
-                raise InvalidAction(f"text is {len(action.text)} characters; the limit is {max_text_length}")
             text = action.text.replace("\r\n", "\n")
             if any((ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160 for c in text):
                 raise InvalidAction("text contains control characters; use a key action for special keys")

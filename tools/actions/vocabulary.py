@@ -12,6 +12,10 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+TEXT_CEILING = 100_000
+"""The most characters an action's text may hold in the schema. The limit enforced is the server's
+``policy.max_text_length`` (at most this), checked by ``tools.safety.policy.check_action``."""
+
 Coord = Annotated[int, Field(ge=-100_000, le=100_000, description="Absolute screen pixel.")]
 Near = Annotated[
     str | None,
@@ -102,7 +106,7 @@ class TypeText(_Action):
     """Type text into the focused field, first clicking (x, y) when given. Any Unicode is typed intact."""
 
     type: Literal["type"] = "type"
-    text: str = Field(min_length=1, max_length=10_000)
+    text: str = Field(min_length=1, max_length=TEXT_CEILING)
     x: Coord | None = None
     y: Coord | None = None
 
@@ -194,7 +198,7 @@ class FillInput(_Action):
     type: Literal["fill_input"] = "fill_input"
     semantic: ClassVar[bool] = True
     label: str = Field(min_length=1, max_length=500, description="The label shown next to the field, e.g. 'Email'.")
-    value: str = Field(max_length=10_000, description="The new content; empty clears the field.")
+    value: str = Field(max_length=TEXT_CEILING, description="The new content; empty clears the field.")
 
     def summary(self) -> str:
         """``fill_input 'Email' = 'a@b.c'``."""

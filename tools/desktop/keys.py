@@ -25,6 +25,19 @@ _ALIASES = {
     "caps_lock": "capslock", "num_lock": "numlock", "print_screen": "printscreen", "prtsc": "printscreen",
     "+": "+", "plus": "+", "minus": "-",
 }  # fmt: skip
+"""Other spellings of pyautogui's key names: what :func:`normalize_key` turns them into, to be pressed."""
+
+MODIFIERS = ("ctrl", "alt", "shift", "win", "fn")
+"""The modifier keys as :func:`canonical` names them, in the order chords are written."""
+
+# pyautogui presses these names as written (ctrlright is Control_R, command is macOS's key), but
+# each is the same key as its value to anyone judging a chord: a modifier's sides, macOS's names
+# for alt and win, and print screen's several names.
+_SAME_KEY = {
+    **{f"{mod}{side}": mod for mod in ("ctrl", "alt", "shift", "win") for side in ("left", "right")},
+    "optionleft": "alt", "optionright": "alt", "command": "win",
+    "prntscrn": "printscreen", "prtscr": "printscreen", "print": "printscreen", "sysrq": "printscreen",
+}  # fmt: skip
 
 PYAUTOGUI_KEY_NAMES: tuple[str, ...] = (
     '\t', '\n', '\r', ' ', '!', '"', '#', '$', '%', '&', "'", '(', ')', '*', '+', ',', '-', '.', '/', '0', '1', '2',
@@ -114,6 +127,15 @@ def normalize_key(key: str) -> str:
         return key.lower() if key.isalpha() else key
     name = key.strip().lower()
     return _ALIASES.get(name, name)
+
+
+def canonical(name: str) -> str:
+    """The key ``name`` is, whatever its spelling: pyautogui's name, case-free, with a modifier's
+    sides and platform names folded (``"Control"``, ``"ctrlright"`` and ``"lctrl"`` are ``ctrl``;
+    ``"cmd"`` is ``win``). Chords are compared in these names; keys are pressed as :func:`normalize_key`
+    spells them."""
+    key = normalize_key(name)
+    return _SAME_KEY.get(key, key)
 
 
 def normalize_chord(keys: Iterable[str], is_valid: Callable[[str], bool]) -> list[str]:

@@ -289,7 +289,7 @@ class AuditLog:
         except OSError as exc:
             raise AuditUnavailable(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc}; no input was sent. "
-                "Fix the file's permissions or point audit.path (VLM_DESKTOP_AUDIT__PATH) elsewhere."
+                "Fix the file's permissions, or write the log elsewhere."
             ) from exc
 
     def _catch_up(self) -> None:

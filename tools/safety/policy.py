@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
-from tools.actions.vocabulary import ACTION_TYPES, AnyAction, Done, TypeText, UploadFile, Wait
-from tools.desktop.capture import Region
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
+
+from engine.geometry import Rect
+from tools.actions.vocabulary import ACTION_TYPES, TEXT_CEILING, AnyAction, Done, FillInput, TypeText, UploadFile, Wait
 from tools.desktop.inputs import InputEvent
-from tools.desktop.keys import normalize_key, split_chord
+from tools.desktop.keys import MODIFIERS, canonical, split_chord
 from tools.errors import ActionRefused
 
 ConfirmMode = Literal["never", "destructive", "always"]
@@ -38,25 +40,9 @@ DEFAULT_BLOCKED_CHORDS = (
 )
 """Chords that reach the system rather than an application: sessions, terminals, consoles, run dialogs."""
 
-MODIFIERS = frozenset({"ctrl", "alt", "shift", "win", "fn"})
-# Left/right variants and platform names fold onto one modifier, so "ctrlleft+alt+del" is ctrl+alt+delete.
-_FOLD = {
-    "ctrlleft": "ctrl", "ctrlright": "ctrl", "altleft": "alt", "altright": "alt",
-    "shiftleft": "shift", "shiftright": "shift", "winleft": "win", "winright": "win", "command": "win",
-    "option": "alt", "optionleft": "alt", "optionright": "alt", "prntscrn": "printscreen",
-    "prtscr": "printscreen", "print": "printscreen", "sysrq": "printscreen",
-}  # fmt: skip
-
-
-def canonical_key(name: str) -> str:
-    """One key's policy name: pyautogui's spelling, case-free, sides and platform names folded."""
-    key = normalize_key(name)
-    return _FOLD.get(key, key)
-
-
 def canonical_chord(keys: Iterable[str]) -> frozenset[str]:
     """A chord as an order-free set of canonical key names (``"Ctrl+Alt+Del"`` and ``["del", "ctrl", "alt"]`` match)."""
-    return frozenset(canonical_key(k) for k in split_chord(keys))
+    return frozenset(canonical(k) for k in split_chord(keys))
 
 
 def parse_chord(text: str) -> frozenset[str]:
@@ -69,29 +55,78 @@ def parse_chord(text: str) -> frozenset[str]:
 
 def show_chord(chord: Iterable[str]) -> str:
     """A chord for messages, modifiers first: ``ctrl+alt+delete``."""
-    order = ["ctrl", "alt", "shift", "win", "fn"]
-    keys = sorted(chord, key=lambda k: (order.index(k) if k in order else len(order), k))
+    keys = sorted(chord, key=lambda k: (MODIFIERS.index(k) if k in MODIFIERS else len(MODIFIERS), k))
     return "+".join(keys)
 
 
-@dataclass(frozen=True)
-class Policy:
+@pydantic.dataclasses.dataclass(frozen=True)
+class Region(Rect):
+    """The allowed region: a screen rectangle (screen pixels) whose size is checked to be positive."""
+
+    width: PositiveInt
+    height: PositiveInt
+
+
+ActionType = Literal[ACTION_TYPES]  # type: ignore[valid-type]
+
+
+def _chord(value: object) -> frozenset[str]:
+    # Written as "ctrl+alt+delete" (the configuration) or as key names (code): one canonical set.
+    if isinstance(value, str):
+        return parse_chord(value)
+    if isinstance(value, Iterable):
+        return canonical_chord(str(key) for key in value)
+    raise ValueError("write a key chord as text, e.g. ctrl+alt+delete")
+
+
+Chord = Annotated[frozenset[str], BeforeValidator(_chord)]
+"""A key chord as an order-free set of canonical key names; validated from ``"ctrl+alt+delete"``."""
+
+
+class Policy(BaseModel):
     """What the server allows, fixed when it starts. The defaults allow everything but system chords."""
 
-    allowed_actions: frozenset[str] = frozenset(ACTION_TYPES)
-    blocked_chords: tuple[frozenset[str], ...] = field(
-        default_factory=lambda: tuple(parse_chord(c) for c in DEFAULT_BLOCKED_CHORDS)
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allowed_actions: frozenset[ActionType] = Field(
+        frozenset(ACTION_TYPES),
+        description="The action types allowed (default: all; `done` is always allowed, it sends no input).",
     )
-    allowed_region: Region | None = None
-    max_text_length: int = 10_000
-    rate_actions: int = 30
-    """Actions allowed per ``rate_seconds`` (a token bucket of this size); 0 switches the limit off."""
-    rate_seconds: float = 10.0
-    confirm: ConfirmMode = "never"
-    confirm_timeout: float = 120.0
-    upload_roots: tuple[str, ...] = ()
-    """Folders ``upload_file`` may send files from (symbolic links resolved); empty: anywhere. Hidden
-    files and folders (a name starting with ``.``) below the root are refused either way."""
+    blocked_chords: tuple[Chord, ...] = Field(
+        tuple(parse_chord(chord) for chord in DEFAULT_BLOCKED_CHORDS),
+        description="Key chords never pressed, compared order-free and case-free after key-name normalisation; "
+        "a chord that contains a blocked one is refused. Setting the list replaces the default (system chords).",
+    )
+    allowed_region: Region | None = Field(
+        None, description="Every pointer position of an action must lie inside this rectangle (None: anywhere)."
+    )
+    max_text_length: int = Field(
+        10_000,
+        ge=1,
+        le=TEXT_CEILING,
+        description="The most characters one action may type (`type`, and the value of `fill_input`).",
+    )
+    rate_limit_actions: int = Field(
+        30,
+        ge=0,
+        le=100_000,
+        description="Actions allowed per `rate_limit_seconds` (a token bucket of this size); 0 switches the "
+        "limit off.",
+    )
+    rate_limit_seconds: float = Field(10.0, gt=0, le=86_400, description="The rate limit's window, in seconds.")
+    confirm: ConfirmMode = Field(
+        "never",
+        description="Which actions a person must approve: never, destructive (consequential by their input), "
+        "always (every action that sends input).",
+    )
+    confirm_timeout: float = Field(
+        120.0, gt=0, le=3600, description="Seconds to wait for a person's answer (older protocols)."
+    )
+    upload_roots: tuple[str, ...] = Field(
+        (),
+        description="Folders `upload_file` may send files from (symbolic links resolved); empty: anywhere. Hidden "
+        "files and folders (a name starting with `.`) below a root are refused either way.",
+    )
 
 
 def refuse(rule: str, message: str) -> ActionRefused:
@@ -104,14 +139,19 @@ def refuse(rule: str, message: str) -> ActionRefused:
 
 
 def check_action(policy: Policy, action: AnyAction) -> None:
-    """Refuse an action whose type or text the policy forbids (before it is turned into events)."""
+    """Refuse an action whose type or text the policy forbids (before it is turned into events).
+
+    This is the one text-length check: every action that types (``type``, ``fill_input``'s value, and
+    the primitives a semantic action resolves to) passes through it.
+    """
     if action.type not in policy.allowed_actions and not isinstance(action, Done):
         allowed = ", ".join(sorted(policy.allowed_actions)) or "none"
         raise refuse("allowed_actions", f"`{action.type}` actions are not allowed here (allowed: {allowed})")
-    if isinstance(action, TypeText) and len(action.text) > policy.max_text_length:
+    text = action.text if isinstance(action, TypeText) else action.value if isinstance(action, FillInput) else ""
+    if len(text) > policy.max_text_length:
         raise refuse(
             "max_text_length",
-            f"the text is {len(action.text)} characters long; at most {policy.max_text_length} may be typed at once",
+            f"the text is {len(text)} characters long; at most {policy.max_text_length} may be typed at once",
         )
     if isinstance(action, UploadFile):
         check_upload(policy, action.path)
@@ -179,7 +219,7 @@ def is_destructive(action: AnyAction, events: Sequence[InputEvent]) -> bool:
     for event in events:
         if event.op in ("write", "unicode", "mouse_down") or (event.op == "click" and event.button != "left"):
             return True
-        if event.op == "hotkey" and set(canonical_chord(event.keys or ())) & (MODIFIERS | {"delete"}):
+        if event.op == "hotkey" and set(canonical_chord(event.keys or ())) & {*MODIFIERS, "delete"}:
             return True
     return False
 

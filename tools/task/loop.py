@@ -364,7 +364,7 @@ class TaskLoop:
         step.outcome = "no_effect" if no_effect else "ok"
 
     def _monitor(self) -> int:
-        return self.runtime.settings.default_monitor if self.options.monitor is None else self.options.monitor
+        return self.runtime.settings.monitor if self.options.monitor is None else self.options.monitor
 
 
 def _inside(point: tuple[int, int], box: tuple[int, int, int, int]) -> bool:

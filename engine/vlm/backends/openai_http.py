@@ -138,8 +138,7 @@ class OpenAIHTTPBackend:
                     await anyio.sleep(0.25 * 2**attempt)
                     continue
                 raise ModelUnavailable(
-                    f"cannot reach the model server at {self.base_url}: {exc.__class__.__name__}. "
-                    "Start SGLang (see README) or pass --base-url."
+                    f"cannot reach the model server at {self.base_url}: {exc.__class__.__name__}"
                 ) from exc
             if response.status_code in _RETRY_STATUS and attempt < self.retries:
                 attempt += 1

@@ -1,4 +1,6 @@
-"""Opening and closing the shared runtime: model backend, capture, input."""
+"""The lifespan: the shared runtime (model backend, capture, input, OCR, policy, audit log) opened
+once from the settings and closed once. Each layer's settings arrive as they are configured; nothing
+here copies them field by field."""
 
 from __future__ import annotations
 
@@ -10,17 +12,18 @@ import anyio
 
 from engine.errors import ModelError
 from engine.ocr.cache import ScreenReader
-from engine.ocr.reader import OcrEngine, OcrSettings, OcrUnavailable
+from engine.ocr.reader import OcrEngine, OcrUnavailable
 from engine.vlm.backend import ChatBackend
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
-from engine.vlm.vision import EngineSettings, VisionEngine
+from engine.vlm.vision import VisionEngine
 from mcp_server.config import Settings, audit_path
+from mcp_server.remedies import remedy
 from tools.desktop.capture import MssCapturer
 from tools.desktop.inputs import PyAutoGuiDriver
 from tools.errors import AuditUnavailable
-from tools.runtime import Runtime, ToolSettings
+from tools.runtime import Runtime
 from tools.safety.audit import AuditLog
-from tools.safety.policy import Policy, RateLimiter, Region, parse_chord
+from tools.safety.policy import RateLimiter
 from tools.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,7 @@ def make_backend(settings: Settings) -> ChatBackend | None:
     if model.backend == "transformers":
         from engine.vlm.backends.transformers_backend import TransformersBackend
 
-        return TransformersBackend(model.name, device=model.device, max_pixels=model.max_image_pixels)
+        return TransformersBackend(model.name, device=model.device, max_pixels=model.engine.max_image_pixels)
     return OpenAIHTTPBackend(
         model.base_url,
         model.name,
@@ -45,64 +48,11 @@ def make_backend(settings: Settings) -> ChatBackend | None:
     )
 
 
-def engine_settings(settings: Settings) -> EngineSettings:
-    """Engine settings from the model section."""
-    model = settings.model
-    return EngineSettings(
-        max_image_pixels=model.max_image_pixels,
-        temperature=model.temperature,
-        top_p=model.top_p,
-        thinking_mode=model.thinking_mode,
-        max_reasoning_steps=model.max_reasoning_steps,
-        use_thinking_tokens=model.use_thinking_tokens,
-    )
-
-
-def tool_settings(settings: Settings) -> ToolSettings:
-    """Tool settings from the desktop section."""
-    desktop = settings.desktop
-    return ToolSettings(
-        dry_run=desktop.dry_run,
-        default_monitor=desktop.monitor,
-        settle_timeout=desktop.settle_timeout,
-        settle_interval=desktop.settle_interval,
-        max_text_length=desktop.max_text_length,
-        capture_settle_timeout=desktop.capture_settle_timeout,
-    )
-
-
 def make_screen_reader(settings: Settings, *, force: bool = False) -> ScreenReader | None:
     """The OCR reader from the ocr section (``None`` when OCR is off, unless ``force``); loads lazily."""
-    cfg = settings.ocr
-    if not (cfg.enabled or force):
+    if not (settings.ocr.enabled or force):
         return None
-    engine = OcrEngine(
-        OcrSettings(
-            det_max_side=cfg.det_max_side,
-            min_confidence=cfg.min_confidence,
-            threads=cfg.threads,
-            precision=cfg.precision,
-            int8_dir=cfg.int8_dir,
-        )
-    )
-    return ScreenReader(engine, capacity=cfg.cache_screens)
-
-
-def make_policy(settings: Settings) -> Policy:
-    """The action policy from the policy section (fixed for the life of the process)."""
-    cfg = settings.policy
-    region = cfg.allowed_region
-    return Policy(
-        allowed_actions=frozenset(cfg.allowed_actions),
-        blocked_chords=tuple(parse_chord(chord) for chord in cfg.blocked_chords),
-        allowed_region=None if region is None else Region(region.x, region.y, region.width, region.height),
-        max_text_length=cfg.max_text_length,
-        rate_actions=cfg.rate_limit_actions,
-        rate_seconds=cfg.rate_limit_seconds,
-        confirm=cfg.confirm,
-        confirm_timeout=cfg.confirm_timeout,
-        upload_roots=tuple(cfg.upload_roots),
-    )
+    return ScreenReader(OcrEngine(settings.ocr))
 
 
 def make_audit(settings: Settings) -> AuditLog:
@@ -144,8 +94,8 @@ class SharedRuntime:
         self._capturer: MssCapturer | None = None
         self._reader: ScreenReader | None = None
         # Policy, rate limit and audit log outlive sessions: reconnecting must not reset the rate limit.
-        self.policy = make_policy(settings)
-        self.limiter = RateLimiter(self.policy.rate_actions, self.policy.rate_seconds)
+        self.policy = settings.policy
+        self.limiter = RateLimiter(self.policy.rate_limit_actions, self.policy.rate_limit_seconds)
         self.audit = make_audit(settings)
 
     def open_audit(self) -> None:
@@ -156,12 +106,12 @@ class SharedRuntime:
         try:
             self.audit.open()
         except AuditUnavailable as exc:
-            log.warning("%s; execute_action will refuse to act until it can be written", exc)
+            log.warning("%s%s execute_action will refuse to act until it can be written.", exc, remedy(exc))
 
     async def _open(self) -> Runtime:
         await anyio.to_thread.run_sync(self.open_audit)
         self._backend = make_backend(self.settings)
-        engine = None if self._backend is None else VisionEngine(self._backend, engine_settings(self.settings))
+        engine = None if self._backend is None else VisionEngine(self._backend, self.settings.model.engine)
         if self._backend is not None:
             await _check_model(self._backend)
         self._capturer = MssCapturer()
@@ -178,7 +128,7 @@ class SharedRuntime:
         except Exception as exc:  # the server still starts; desktop tools report the problem
             log.warning("desktop input is not available: %s", exc)
         return Runtime(
-            tool_settings(self.settings),
+            self.settings.desktop,
             engine,
             self._capturer,
             driver,

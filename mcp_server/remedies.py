@@ -1,0 +1,29 @@
+"""What the operator can do about a failure, said in this server's own terms: its flags, environment
+variables and configuration keys.
+
+The layers below say what went wrong and what to start; only the server knows how it is configured,
+so a hint that names a flag or a variable is added here, where failures become results.
+"""
+
+from __future__ import annotations
+
+from tools.errors import AuditUnavailable, ModelFailure, ModelUnreachable, ToolFailure
+from tools.runtime import Runtime
+
+POINT_AT_MODEL = "Point this server at the model server with --base-url (VLM_DESKTOP_BASE_URL, model.base_url)."
+CONFIGURE_MODEL = (
+    "This server runs with no model (--backend none): restart it with --backend sglang and --base-url "
+    "(VLM_DESKTOP_BACKEND, VLM_DESKTOP_BASE_URL)."
+)
+MOVE_AUDIT_LOG = "The log's place is audit.path (VLM_DESKTOP_AUDIT__PATH)."
+
+
+def remedy(failure: ToolFailure, runtime: Runtime | None = None) -> str:
+    """A hint to append to ``failure``'s message (with a leading space), or ``""`` when there is none."""
+    if isinstance(failure, ModelUnreachable):
+        return f" {POINT_AT_MODEL}"
+    if isinstance(failure, ModelFailure) and runtime is not None and runtime.engine is None:
+        return f" {CONFIGURE_MODEL}"
+    if isinstance(failure, AuditUnavailable):
+        return f" {MOVE_AUDIT_LOG}"
+    return ""

@@ -1,0 +1,37 @@
+"""How the desktop tools capture, wait and act: defined once, here.
+
+The server's configuration (``desktop:`` section) composes this model; nothing copies its fields.
+The action policy, the tools' other settings, is :class:`tools.safety.policy.Policy`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ToolSettings(BaseModel):
+    """Behaviour of the desktop tools."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dry_run: bool = Field(False, description="Validate and record every action, send no input.")
+    monitor: int = Field(
+        1, ge=0, le=16, description="Monitor captured when a call names none (1 = primary, 0 = all monitors)."
+    )
+    settle_timeout: float = Field(
+        3.0, ge=0, le=30, description="Seconds to wait for the screen to stop changing after an action."
+    )
+    settle_interval: float = Field(
+        0.1, gt=0, le=2, description="Seconds between the frames compared while waiting for the screen to settle."
+    )
+    capture_settle_timeout: float = Field(
+        1.0,
+        ge=0,
+        le=30,
+        description="describe_screen waits up to this long for the screen to stop changing before it captures "
+        "(0: capture at once).",
+    )
+    pause: float = Field(0.02, ge=0, le=1, description="pyautogui's pause between primitive input events, seconds.")
+    failsafe: bool = Field(
+        True, description="pyautogui's fail-safe: with the pointer in a screen corner, an action aborts."
+    )
