@@ -12,8 +12,9 @@ from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.vision import VisionEngine
 from tests.support.fake_desktop import Button, FakeDesktop
 from tests.support.standin import Scenario, StandIn
-from tools.runtime import Runtime, ToolSettings
+from tools.runtime import Runtime
 from tools.safety.policy import Policy
+from tools.settings import ToolSettings
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.trajectory import load
 
