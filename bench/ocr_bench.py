@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.ocr.cache import ScreenReader  # noqa: E402
-from engine.ocr.reader import OcrEngine, OcrSettings, TextBox  # noqa: E402
+from engine.ocr.lines import TextBox  # noqa: E402
+from engine.ocr.reader import OcrEngine  # noqa: E402
+from engine.ocr.settings import OcrSettings  # noqa: E402
 from engine.text.find import TextIndex, instruction_queries  # noqa: E402
 
 Reader = Callable[[Image.Image], list[TextBox]]

@@ -20,7 +20,8 @@ import anyio
 import numpy as np
 from PIL import Image
 
-from engine.ocr.reader import Box, OcrEngine, TextBox
+from engine.ocr.lines import Box, TextBox
+from engine.ocr.reader import OcrEngine
 
 Pass = Literal["full", "cached", "incremental"]
 

@@ -105,7 +105,8 @@ def calibration_batches(batches: int = 16, per_batch: int = 8, seed: int = 1) ->
     Cropped the way detection crops (text plus about half its height around it), batched the way
     recognition batches, so the calibrated ranges are the ones seen at run time.
     """
-    from engine.ocr.reader import rec_input, to_bgr
+    from engine.ocr.reader import to_bgr
+    from engine.ocr.recognition import rec_input
 
     rng = random.Random(seed)
     fonts = _fonts()
@@ -357,7 +358,8 @@ def check(model: Path, threads: int = 0, rounds: int = 3) -> Verdict:
     only recognition differs. Times are the best of ``rounds`` alternating runs (other work on the
     machine only ever slows a run down).
     """
-    from engine.ocr.reader import OcrEngine, OcrSettings, to_bgr
+    from engine.ocr.reader import OcrEngine, to_bgr
+    from engine.ocr.settings import OcrSettings
 
     log.info("checking the INT8 OCR model against fp32 on this machine (once; some seconds)")
     fp32 = OcrEngine(OcrSettings(precision="fp32", threads=threads, crop_cache_size=0))
@@ -443,7 +445,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from engine.ocr.reader import OcrUnavailable, shipped_model
+    from engine.ocr.models import OcrUnavailable, shipped_model
 
     directory = args.dir or cache_dir((env or {}).get("XDG_CACHE_HOME"))
     try:

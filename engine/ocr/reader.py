@@ -5,10 +5,12 @@ Why not ``rapidocr.RapidOCR()`` as is: with its defaults a 1920x1080 screen take
 cores. Screens are not photos, and this pipeline is shaped for them:
 
 * detection runs on a downscaled copy (UI text is large, sharp and high-contrast), boxes are read
-  straight from the probability map as axis-aligned rectangles (UI text is never rotated);
+  straight from the probability map as axis-aligned rectangles (UI text is never rotated):
+  :mod:`engine.ocr.detection`;
 * no orientation classifier (nothing on a screen is upside down);
 * recognition crops come from the full-resolution image, grouped by width into batches so little
-  is spent on padding, and run on every core at once (one single-threaded call per core);
+  is spent on padding, and run on every core at once (one single-threaded call per core):
+  :mod:`engine.ocr.recognition`;
 * identical crops (the same word drawn twice, or unchanged text on a later pass) are recognised
   once: results are kept by the crop's pixels;
 * a line OCR read across separate elements (menu titles, a label and its field's value) is split
@@ -22,85 +24,41 @@ All methods here are synchronous and CPU-bound; callers run them in worker threa
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from engine.ocr.detection import detect
 from engine.ocr.lines import Box, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
+from engine.ocr.models import OcrUnavailable, charset, find_model, model_dir, session, shipped_model
+from engine.ocr.recognition import EMPTY, Reading, batches, crop_key, decode, rec_input
 from engine.ocr.settings import OcrSettings
 
 if TYPE_CHECKING:
     from engine.ocr.int8 import Verdict
 
-__all__ = ["Box", "OcrEngine", "OcrSettings", "OcrUnavailable", "Reading", "TextBox", "rec_input", "to_bgr"]
+# The names other modules import from here (the pieces live in the modules above).
+__all__ = [
+    "Box",
+    "OcrEngine",
+    "OcrSettings",
+    "OcrUnavailable",
+    "Reading",
+    "TextBox",
+    "rec_input",
+    "shipped_model",
+    "to_bgr",
+]
 
 log = logging.getLogger(__name__)
-
-_REC_HEIGHT = 48
-"""The recognition model's fixed input height."""
-_REC_STRIDE_PX = 8
-"""The recognition model emits one CTC step per 8 input columns."""
-_MAX_REC_WIDTH = 48 * 50
-"""Crops wider than this (a 50:1 line) are squeezed: longer lines are paragraphs, not UI labels."""
-
-
-class OcrUnavailable(Exception):
-    """The OCR models or runtime cannot be loaded (the message says what to install)."""
-
-
-def _model_dir() -> Path:
-    try:
-        import rapidocr
-    except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise OcrUnavailable("OCR needs the rapidocr package: pip install 'rapidocr>=3,<4' onnxruntime") from exc
-    return Path(rapidocr.__file__).resolve().parent / "models"
-
-
-def _find_model(directory: Path, kind: str) -> Path:
-    # Newest shipped generation first; the wheel holds exactly one of each kind.
-    candidates = sorted(directory.glob(f"*_{kind}_*.onnx"), reverse=True)
-    if not candidates:
-        raise OcrUnavailable(
-            f"no OCR {kind} model in {directory}: reinstall rapidocr 3.x (its wheel ships the models; "
-            "this server never downloads any)"
-        )
-    return candidates[0]
-
-
-def shipped_model(kind: str) -> Path:
-    """The ``det`` or ``rec`` model file shipped inside the rapidocr wheel."""
-    return _find_model(_model_dir(), kind)
-
-
-def _session(path: Path, threads: int) -> Any:
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:
-        raise OcrUnavailable("OCR needs onnxruntime: pip install onnxruntime") from exc
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own, untyped errors for unreadable models
-        raise OcrUnavailable(f"cannot load the OCR model {path}: {exc}") from exc
-
-
-def _crop_key(crop: np.ndarray) -> bytes:
-    return hashlib.blake2b(crop.tobytes(), digest_size=16, person=str(crop.shape).encode()[:16]).digest()
 
 
 class OcrEngine:
@@ -132,9 +90,9 @@ class OcrEngine:
     @property
     def model_name(self) -> str:
         """Names of the models in use (for results and logs)."""
-        directory = _model_dir()
+        directory = model_dir()
         suffix = "-int8" if self._rec_precision == "int8" else ""
-        return f"{_find_model(directory, 'det').stem}+{_find_model(directory, 'rec').stem}{suffix}"
+        return f"{find_model(directory, 'det').stem}+{find_model(directory, 'rec').stem}{suffix}"
 
     def load(self, wait: bool = False) -> None:
         """Load both models now (otherwise the first read does).
@@ -152,11 +110,11 @@ class OcrEngine:
             builder.join()
 
     def _load_locked(self) -> None:
-        directory = _model_dir()
+        directory = model_dir()
         # Detection is one large call: let it use every core. Recognition is many small calls:
         # one thread each, run side by side (less synchronisation than splitting every conv).
-        self._det = _session(_find_model(directory, "det"), self._threads)
-        source = _find_model(directory, "rec")
+        self._det = session(find_model(directory, "det"), self._threads)
+        source = find_model(directory, "rec")
         rec, precision, checked = None, "fp32", False
         if self.settings.precision == "int8":
             try:
@@ -164,21 +122,18 @@ class OcrEngine:
 
                 cached = int8_path(source, self.settings.int8_dir)
                 if cached.is_file() and not self.settings.verify_int8:
-                    rec, precision, checked = _session(cached, 1), "int8", True
+                    rec, precision, checked = session(cached, 1), "int8", True
                 elif cached.is_file() and (verdict := load_verdict(cached)) is not None:
                     self.int8_verdict, checked = verdict, True
                     if verdict.use_int8:
-                        rec, precision = _session(cached, 1), "int8"
+                        rec, precision = session(cached, 1), "int8"
                     log.info("OCR INT8 check cached here: %s", verdict.summary())
             except (OSError, OcrUnavailable) as exc:
                 self.int8_error = f"cannot use the cached INT8 OCR model: {exc}"
                 log.warning("%s; recognising with the fp32 model", self.int8_error)
         if rec is None:
-            rec = _session(source, 1)
-        characters = rec.get_modelmeta().custom_metadata_map.get("character")
-        if not characters:
-            raise OcrUnavailable(f"the OCR recognition model {source} has no character list")
-        self._charset = ["", *characters.splitlines(), " "]  # CTC blank first, space last (PP-OCR's layout)
+            rec = session(source, 1)
+        self._charset = charset(rec, str(source))
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ocr-rec")
         self._rec, self._rec_precision = rec, precision
         self._generation += 1
@@ -199,9 +154,8 @@ class OcrEngine:
                     return
             else:
                 model = ensure_int8(source, self.settings.int8_dir)
-            rec = _session(model, 1)
-            characters = rec.get_modelmeta().custom_metadata_map.get("character")
-            if ["", *(characters or "").splitlines(), " "] != self._charset:
+            rec = session(model, 1)
+            if charset(rec, str(model)) != self._charset:
                 raise OcrUnavailable("the INT8 model's character list differs from the source model's")
         except Exception as exc:  # any failure leaves the working fp32 model in place
             self.int8_error = f"cannot build the INT8 OCR model: {exc}"
@@ -226,65 +180,16 @@ class OcrEngine:
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
         """Text line boxes on a BGR ``uint8`` array, with the detector's mean probability."""
-        import cv2
-
         self.load()
-        height, width = image.shape[:2]
-        if height < 4 or width < 4:
-            return []
-        limit = self.settings.det_max_side
-        scale = min(1.0, limit / max(height, width)) if limit > 0 else 1.0
-        det_w = max(32, round(width * scale / 32) * 32)
-        det_h = max(32, round(height * scale / 32) * 32)
-        # INTER_AREA averages when shrinking: thin strokes fade instead of vanishing between samples.
-        resized = cv2.resize(image, (det_w, det_h), interpolation=cv2.INTER_AREA)
-        tensor = (resized.astype(np.float32) * (2 / 255) - 1).transpose(2, 0, 1)[np.newaxis]
-        prob = self._det.run(None, {self._det.get_inputs()[0].name: tensor})[0][0, 0]
-        mask = cv2.dilate((prob > self.settings.det_threshold).astype(np.uint8), np.ones((2, 2), np.uint8))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        sx, sy = width / det_w, height / det_h
-        found: list[tuple[Box, float]] = []
-        for index in range(1, count):
-            x, y, w, h = (int(v) for v in stats[index][:4])
-            if min(w, h) < 3:
-                continue
-            score = float(prob[y : y + h, x : x + w][labels[y : y + h, x : x + w] == index].mean())
-            if score < self.settings.box_threshold:
-                continue
-            # DB's unclip: the detector marks a shrunken core; grow it by area * ratio / perimeter.
-            grow = w * h * self.settings.unclip_ratio / (2 * (w + h))
-            x1 = max(0, math.floor((x - grow) * sx))
-            y1 = max(0, math.floor((y - grow) * sy))
-            x2 = min(width, math.ceil((x + w + grow) * sx))
-            y2 = min(height, math.ceil((y + h + grow) * sy))
-            if x2 - x1 >= 4 and y2 - y1 >= 4:
-                found.append(((x1, y1, x2, y2), score))
-        found.sort(key=lambda item: (item[0][1], item[0][0]))
-        return found
+        return detect(self._det, image, self.settings)
 
     # -- recognition -----------------------------------------------------------------------
-
-    def _decode(self, output: np.ndarray, widths: list[int]) -> list[Reading]:
-        indices = output.argmax(axis=2)
-        probs = output.max(axis=2)
-        step = _REC_STRIDE_PX
-        results = []
-        for row, prob, width in zip(indices, probs, widths, strict=True):
-            keep = np.ones(len(row), dtype=bool)
-            keep[1:] = row[1:] != row[:-1]
-            keep &= (row != 0) & (row < len(self._charset))
-            steps = np.flatnonzero(keep)
-            text = "".join(self._charset[i] for i in row[steps])
-            # CTC fires about where each character is drawn: keep that, as a share of the crop's width.
-            where = tuple(float(min(1.0, (t + 0.5) * step / width)) for t in steps)
-            results.append(Reading(text, float(prob[steps].mean()) if len(steps) else 0.0, where))
-        return results
 
     def _run_batch(self, crops: list[np.ndarray]) -> list[Reading]:
         batch, widths = rec_input(crops)
         rec = self._rec  # read once: the int8 model may replace the fp32 one while this batch runs
         output = rec.run(None, {rec.get_inputs()[0].name: batch})[0]
-        return self._decode(output, widths)
+        return decode(output, widths, self._charset)
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
         """What each BGR crop says, in order (crops seen before are not recognised again)."""
@@ -293,7 +198,7 @@ class OcrEngine:
         pending: dict[bytes, list[int]] = {}
         with self._crops_lock:
             for index, crop in enumerate(crops):
-                key = _crop_key(crop)
+                key = crop_key(crop)
                 hit = self._crops.get(key)
                 if hit is not None:
                     self._crops.move_to_end(key)
@@ -303,7 +208,7 @@ class OcrEngine:
         # Sorted by shape, so each batch pads its crops to nearly the same width.
         todo = sorted(pending, key=lambda k: crops[pending[k][0]].shape[1] / crops[pending[k][0]].shape[0])
         assert self._pool is not None
-        done = self._pool.map(self._run_batch, _batches([crops[pending[k][0]] for k in todo]))
+        done = self._pool.map(self._run_batch, batches([crops[pending[k][0]] for k in todo]))
         readings = [reading for batch in done for reading in batch]
         with self._crops_lock:
             for key, reading in zip(todo, readings, strict=True):
@@ -313,7 +218,7 @@ class OcrEngine:
                     self._crops[key] = reading
             while len(self._crops) > self.settings.crop_cache_size:
                 self._crops.popitem(last=False)
-        return [r if r is not None else Reading("", 0.0, ()) for r in results]
+        return [r if r is not None else EMPTY for r in results]
 
     # -- both ------------------------------------------------------------------------------
 
@@ -359,46 +264,6 @@ class OcrEngine:
                     pieces = split_at_gaps(kept, ink, self.settings.split_gap)
             found.extend(tightened(piece, ink) for piece in pieces)
         return found
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the recogniser said about one crop; ``positions``: each character's centre, 0..1 across it."""
-
-    text: str
-    confidence: float
-    positions: tuple[float, ...]
-
-
-def rec_input(crops: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-    """The recognition model's input for BGR crops (scaled to its height, normalised, right-padded),
-    and each crop's scaled width."""
-    import cv2
-
-    widths = [min(_MAX_REC_WIDTH, max(8, math.ceil(_REC_HEIGHT * c.shape[1] / c.shape[0]))) for c in crops]
-    batch = np.zeros((len(crops), 3, _REC_HEIGHT, max(widths)), dtype=np.float32)
-    for slot, (crop, w) in enumerate(zip(crops, widths, strict=True)):
-        resized = cv2.resize(crop, (w, _REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
-        batch[slot, :, :, :w] = resized.astype(np.float32).transpose(2, 0, 1) * (2 / 255) - 1
-    return batch, widths
-
-
-def _batches(crops: list[np.ndarray], max_pixels: int = 48 * 1024, max_growth: float = 1.1) -> list[list[np.ndarray]]:
-    """Consecutive groups of width-sorted crops: padded to one width, so keep widths close."""
-    groups: list[list[np.ndarray]] = []
-    current: list[np.ndarray] = []
-    first_ratio = 0.0
-    for crop in crops:
-        ratio = crop.shape[1] / crop.shape[0]
-        if current and (ratio > first_ratio * max_growth or (len(current) + 1) * ratio * 48 * 48 > max_pixels):
-            groups.append(current)
-            current = []
-        if not current:
-            first_ratio = ratio
-        current.append(crop)
-    if current:
-        groups.append(current)
-    return groups
 
 
 def to_bgr(image: Image.Image | np.ndarray) -> np.ndarray:

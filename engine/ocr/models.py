@@ -1,0 +1,68 @@
+"""The PP-OCR models shipped inside the ``rapidocr`` wheel, and onnxruntime sessions on them.
+
+Nothing is downloaded: the wheel holds one detection and one recognition model; this module finds
+them and opens CPU sessions with the options the pipeline needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["OcrUnavailable", "charset", "model_dir", "session", "shipped_model"]
+
+
+class OcrUnavailable(Exception):
+    """The OCR models or runtime cannot be loaded (the message says what to install)."""
+
+
+def model_dir() -> Path:
+    """The ``models`` folder of the installed rapidocr wheel."""
+    try:
+        import rapidocr
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise OcrUnavailable("OCR needs the rapidocr package: pip install 'rapidocr>=3,<4' onnxruntime") from exc
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
+def find_model(directory: Path, kind: str) -> Path:
+    """The ``det`` or ``rec`` model in ``directory`` (the newest generation, should there be several)."""
+    candidates = sorted(directory.glob(f"*_{kind}_*.onnx"), reverse=True)
+    if not candidates:
+        raise OcrUnavailable(
+            f"no OCR {kind} model in {directory}: reinstall rapidocr 3.x (its wheel ships the models; "
+            "this server never downloads any)"
+        )
+    return candidates[0]
+
+
+def shipped_model(kind: str) -> Path:
+    """The ``det`` or ``rec`` model file shipped inside the rapidocr wheel."""
+    return find_model(model_dir(), kind)
+
+
+def session(model: Path | bytes, threads: int, name: str = "") -> Any:
+    """A CPU onnxruntime session on ``model`` (a file, or a serialized model) with ``threads`` intra-op threads."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise OcrUnavailable("OCR needs onnxruntime: pip install onnxruntime") from exc
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    source = model if isinstance(model, bytes) else str(model)
+    label = name or ("a serialized model" if isinstance(model, bytes) else str(model))
+    try:
+        return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own, untyped errors for unreadable models
+        raise OcrUnavailable(f"cannot load the OCR model {label}: {exc}") from exc
+
+
+def charset(rec: Any, name: str = "the recognition model") -> list[str]:
+    """The recognition session's output classes: the CTC blank first, the model's characters, a space last."""
+    characters = rec.get_modelmeta().custom_metadata_map.get("character")
+    if not characters:
+        raise OcrUnavailable(f"the OCR recognition model {name} has no character list")
+    return ["", *characters.splitlines(), " "]  # PP-OCR's layout
