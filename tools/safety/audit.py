@@ -1,13 +1,7 @@
 """The write-ahead audit log: a JSON-lines file that records every action before its input is sent.
 
-Records, one per line (appended with a single write, and fsynced unless they record a dry run)::
-
-    {"kind": "intent", "id", "time", "action", "action_id", "dry_run", "requester", "screen_hash",
-     "screenshot_before", "pid", "host"}
-    {"kind": "outcome", "id", "time", "status", "performed", "error", "result", "screenshot_after"}
-    {"kind": "interrupted", "id", "time", "pid"}
-
-``status`` is ``executed``, ``dry_run``, ``refused`` or ``failed``. An intent without an outcome
+Records (their format: :mod:`tools.safety.audit_records`) are appended one per line with a single
+write, and fsynced unless they record a dry run. An intent without an outcome
 whose writer is gone was interrupted (the server died mid-action): :meth:`AuditLog.open` reports it
 and appends an ``interrupted`` record; it is never replayed. The log also rebuilds the
 ``action_id`` index that makes ``execute_action`` idempotent across restarts.
@@ -20,24 +14,32 @@ and rotation take a lock file beside the log, so several server processes may sh
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import secrets
 import socket
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from tools.actions.vocabulary import describe
 from tools.errors import AuditUnavailable
+from tools.safety.audit_records import (
+    Binding,
+    Entry,
+    fingerprint,
+    intent_record,
+    iter_records,
+    now,
+    outcome_record,
+    rotated,
+    summarize,
+    writer_alive,
+)
 
 try:
     import fcntl
@@ -45,127 +47,6 @@ except ImportError:  # pragma: no cover - Windows: no lock file; one server proc
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
-
-BINDING = ("executed", "dry_run", "failed")
-"""Outcomes that bind an ``action_id``: a refused action did nothing, so its id may be retried."""
-
-
-def now() -> str:
-    """The current time, ISO 8601 in UTC with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def new_id() -> str:
-    """A unique record id that sorts by time."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
-
-
-def fingerprint(action: Mapping[str, Any], dry_run: bool) -> str:
-    """What "the same parameters" means for an ``action_id``: the action and whether it is a dry run."""
-    canonical = json.dumps({"action": action, "dry_run": dry_run}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def screen_hash(image: Image.Image) -> str:
-    """SHA-256 of the capture's raw RGB pixels."""
-    return hashlib.sha256(image.convert("RGB").tobytes()).hexdigest()
-
-
-def _alive(pid: Any, host: Any) -> bool:
-    # A writer on another host (or a previous container) cannot be asked; nor can our own pid be a
-    # live writer (containers reuse pid 1). Zombies count as alive until reaped.
-    if not isinstance(pid, int) or host != socket.gethostname() or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@dataclass
-class Entry:
-    """One action as read back from the log: its intent, and its outcome when there is one."""
-
-    intent: dict[str, Any]
-    outcome: dict[str, Any] | None = None
-    interrupted: bool = False
-
-    @property
-    def id(self) -> str:
-        """The record id shared by intent and outcome."""
-        return str(self.intent["id"])
-
-    @property
-    def status(self) -> str:
-        """The outcome's status, ``interrupted``, or ``in progress`` while the writer still runs."""
-        if self.outcome is not None:
-            return str(self.outcome.get("status"))
-        if self.interrupted or not _alive(self.intent.get("pid"), self.intent.get("host")):
-            return "interrupted"
-        return "in progress"
-
-
-@dataclass
-class Binding:
-    """What an ``action_id`` is bound to."""
-
-    record_id: str
-    fingerprint: str
-    status: str
-    result: dict[str, Any] | None = None
-    error: str | None = None
-
-
-def iter_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The log's records; a torn or unreadable line (a crash mid-write) is skipped with a warning."""
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                log.warning("audit log %s line %d is not a JSON record; skipped", path, number)
-                continue
-            if isinstance(record, dict) and isinstance(record.get("id"), str):
-                yield record
-
-
-def rotated(path: Path, number: int) -> Path:
-    """The ``number``-th older log (``audit.jsonl.1`` is the newest of them)."""
-    return path.with_name(f"{path.name}.{number}")
-
-
-def log_files(path: Path) -> list[Path]:
-    """The log and its rotated predecessors that exist, oldest first."""
-    older: list[tuple[int, Path]] = []
-    for candidate in path.parent.glob(f"{path.name}.*"):
-        suffix = candidate.name[len(path.name) + 1 :]
-        if suffix.isdigit():
-            older.append((int(suffix), candidate))
-    return [p for _, p in sorted(older, reverse=True)] + [path]
-
-
-def read_entries(path: Path) -> list[Entry]:
-    """Every action in the log and its rotated predecessors, oldest first, intents joined with outcomes."""
-    entries: dict[str, Entry] = {}
-    files = log_files(path)
-    if not path.exists() and len(files) == 1:
-        raise FileNotFoundError(2, "No such file or directory", str(path))
-    for record in (r for file in files if file.exists() for r in iter_records(file)):
-        kind = record.get("kind")
-        if kind == "intent":
-            entries[record["id"]] = Entry(record)
-        elif record["id"] in entries:
-            entry = entries[record["id"]]
-            if kind == "outcome":
-                entry.outcome = record
-            elif kind == "interrupted":
-                entry.interrupted = True
-    return list(entries.values())
 
 
 @dataclass
@@ -215,7 +96,7 @@ class AuditLog:
         self._index_previous()
         self._catch_up()
         self._opened = True
-        interrupted = [Entry(r) for r in self._pending.values() if not _alive(r.get("pid"), r.get("host"))]
+        interrupted = [Entry(r) for r in self._pending.values() if not writer_alive(r.get("pid"), r.get("host"))]
         self._mark_interrupted(interrupted)
         return interrupted
 
@@ -370,7 +251,7 @@ class AuditLog:
         screenshot: str | None = None,
     ) -> None:
         """Append and fsync the intent: after this returns, and only then, input may be sent."""
-        self._append(_intent(record_id, action, dry_run, requester, action_id, screen, screenshot))
+        self._append(intent_record(record_id, action, dry_run, requester, action_id, screen, screenshot))
 
     def outcome(
         self,
@@ -383,7 +264,7 @@ class AuditLog:
         screenshot: str | None = None,
     ) -> None:
         """Append and fsync the outcome of the intent ``record_id``."""
-        self._append(_outcome(record_id, status, performed, error, result, screenshot))
+        self._append(outcome_record(record_id, status, performed, error, result, screenshot))
         self._maybe_rotate()
 
     def unsent(
@@ -406,8 +287,8 @@ class AuditLog:
         a power cut in the next seconds could drop it, and it records a call that changed nothing).
         """
         self._append(
-            _intent(record_id, action, dry_run, requester, action_id, None, None),
-            _outcome(record_id, status, performed, error, result, None),
+            intent_record(record_id, action, dry_run, requester, action_id, None, None),
+            outcome_record(record_id, status, performed, error, result, None),
             durable=status != "dry_run",
         )
         self._maybe_rotate()
@@ -425,7 +306,7 @@ class AuditLog:
                 live = [
                     r
                     for r in self._pending.values()
-                    if (r.get("pid"), r.get("host")) == me or _alive(r.get("pid"), r.get("host"))
+                    if (r.get("pid"), r.get("host")) == me or writer_alive(r.get("pid"), r.get("host"))
                 ]
                 if live or os.stat(self.path).st_size < self.max_bytes:
                     return  # an intent waits for its outcome in this file: rotate after it
@@ -474,83 +355,3 @@ class AuditLog:
             log.warning("audit: cannot save screenshot %s: %s", target, exc)
             return None
         return str(target)
-
-
-def _intent(
-    record_id: str,
-    action: Mapping[str, Any],
-    dry_run: bool,
-    requester: str | None,
-    action_id: str | None,
-    screen: str | None,
-    screenshot: str | None,
-) -> dict[str, Any]:
-    return {
-        "kind": "intent",
-        "id": record_id,
-        "time": now(),
-        "action": dict(action),
-        "action_id": action_id,
-        "dry_run": dry_run,
-        "requester": requester,
-        "screen_hash": screen,
-        "screenshot_before": screenshot,
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-    }
-
-
-def _outcome(
-    record_id: str,
-    status: str,
-    performed: list[dict[str, Any]],
-    error: str | None,
-    result: dict[str, Any] | None,
-    screenshot: str | None,
-) -> dict[str, Any]:
-    return {
-        "kind": "outcome",
-        "id": record_id,
-        "time": now(),
-        "status": status,
-        "performed": performed,
-        "error": error,
-        "result": result,
-        "screenshot_after": screenshot,
-    }
-
-
-def summarize(action: Mapping[str, Any]) -> str:
-    """A short readable form of a recorded action: ``click (10, 20)``, ``key ctrl+a``, ``type 'hi'``."""
-    return describe(dict(action))
-
-
-def format_entry(entry: Entry) -> str:
-    """One line for people: time, id, status, action, requester, and the error or flags."""
-    intent = entry.intent
-    status = entry.status.upper() if entry.status in ("interrupted", "in progress") else entry.status
-    flags = [f"action_id={intent['action_id']}"] if intent.get("action_id") else []
-    if intent.get("dry_run"):
-        flags.append("dry run")
-    if intent.get("requester"):
-        flags.append(f"by {intent['requester']}")
-    line = f"{intent.get('time', '?')}  {entry.id}  {status:<11}  {summarize(intent.get('action') or {})}"
-    if flags:
-        line += f"  [{', '.join(flags)}]"
-    error = (entry.outcome or {}).get("error")
-    if error:
-        line += f"\n    error: {str(error).splitlines()[0]}"
-    if entry.status == "interrupted":
-        line += "\n    the server stopped before this action finished; it may be partly done and was not replayed"
-    return line
-
-
-def entry_json(entry: Entry) -> dict[str, Any]:
-    """An entry as one JSON object: the intent's fields, the outcome's and the derived ``status``."""
-    merged = {k: v for k, v in entry.intent.items() if k != "kind"}
-    merged["requested_at"] = merged.pop("time", None)
-    if entry.outcome is not None:
-        merged.update({k: v for k, v in entry.outcome.items() if k not in ("kind", "id", "time", "status")})
-        merged["finished_at"] = entry.outcome.get("time")
-    merged["status"] = entry.status
-    return merged
