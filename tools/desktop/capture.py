@@ -12,8 +12,6 @@ from PIL import Image
 from engine.geometry import Frame, Rect
 from tools.errors import DesktopUnavailable, InvalidAction
 
-Region = Rect  # transitional: the settings refactor drops this name
-
 
 @dataclass(frozen=True)
 class Capture:
