@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.desktop import Chromium, Desktop, screenshot, skip_reason  # noqa: E402
 from tests.support.servers import mcp_client  # noqa: E402
 from tests.support.shop import ShopServer, ShopVariant, random_variant  # noqa: E402
-from tests.test_real_apps import NAME, PRICE, STOCK, headset_image  # noqa: E402
+from tests.support.shop.publish import NAME, PRICE, STOCK, headset_image  # noqa: E402
 
 SHOTS: Path | None = None
 """Where a screenshot of the screen is saved when a step fails (--shots)."""

@@ -30,11 +30,11 @@ from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
+from tests.support.scenarios import scenario_for  # noqa: E402
 from tests.support.servers import mcp_client  # noqa: E402
 from tests.support.standin import StandIn  # noqa: E402
 from tests.support.tkapp import TkApp  # noqa: E402
 from tests.support.xvfb import start_xvfb  # noqa: E402
-from tests.test_e2e import scenario_for  # noqa: E402
 
 BARE_SERVER = """
 from mcp.server.mcpserver import MCPServer

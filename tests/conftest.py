@@ -1,4 +1,7 @@
-"""Shared fixtures: a virtual screen, the Tk test app, the stand-in model server, MCP servers."""
+"""Fixtures shared by the whole test tree: a private home, a virtual screen, the Tk test app, the stand-in model.
+
+Helpers that tests import by name live in tests/support/; no test module imports from another.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,7 @@ import pytest
 from engine.ocr.reader import OcrEngine
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
-from tests.support.xvfb import Xvfb, start_xvfb
-
-SCREEN = (1366, 768)
-needs_display = pytest.mark.skipif(
-    shutil.which("Xvfb") is None or shutil.which("xauth") is None, reason="Xvfb/xauth not installed (scripts/setup dev)"
-)
+from tests.support.xvfb import SCREEN, Xvfb, start_xvfb
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,6 +47,19 @@ def display() -> Iterator[Xvfb]:
         yield xvfb
     finally:
         xvfb.stop()
+
+
+@pytest.fixture(scope="module")
+def display_env(display: Xvfb) -> Iterator[None]:
+    """``DISPLAY`` and ``XAUTHORITY`` point at the shared screen, for servers built in this process.
+
+    In-process servers (tests/support/inprocess.py) capture and click where pyautogui and mss look:
+    a module whose tests act through one requests this (``pytest.mark.usefixtures("display_env")``).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DISPLAY", display.display)
+        patch.setenv("XAUTHORITY", display.xauthority)
+        yield
 
 
 @pytest.fixture

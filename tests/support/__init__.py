@@ -1,1 +1,5 @@
-"""Test helpers: a virtual X screen, a real Tk test application and a stand-in SGLang server."""
+"""Test helpers: a virtual X screen, a real Tk test application, a stand-in SGLang server, and what tests share.
+
+Test modules import shared helpers from here (scenarios, inprocess, stdio, pointer, ocr_screens,
+shop.publish, markers...), never from one another; shared fixtures live in tests/conftest.py.
+"""

@@ -404,3 +404,9 @@ def nothing_but_the_marker(before: Mapping[str, Any], after: Mapping[str, Any]) 
     marker = {"last_click", "left_clicks"}
     same = {k: v for k, v in before.items() if k not in marker} == {k: v for k, v in after.items() if k not in marker}
     return same and after["left_clicks"] == before["left_clicks"] + 1
+
+
+def center(app: TkApp, wid: str) -> dict[str, int]:
+    """The screen point at the middle of a widget."""
+    w = app.widget(wid)
+    return {"x": w["x"] + w["width"] // 2, "y": w["y"] + w["height"] // 2}

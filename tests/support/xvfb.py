@@ -20,6 +20,8 @@ from tests.support.processes import stop_process
 FIRST_DISPLAY = 90
 LAST_DISPLAY = 599
 START_TIMEOUT = 10.0
+SCREEN = (1366, 768)
+"""The size of the virtual screen the tests share (the ``display`` fixture); stand-in scenarios frame it."""
 
 
 class XvfbError(RuntimeError):

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.server.mcpserver import MCPServer
 
 from mcp_server.config import ConfigError, load_settings
 from mcp_server.resources import make_policy
 from mcp_server.server import build_server
-from tests.conftest import needs_display
+from tests.support.inprocess import records, serve
+from tests.support.markers import needs_display
+from tests.support.scenarios import scenario_for
 from tests.support.standin import StandIn
-from tests.support.tkapp import TkApp
-from tests.test_e2e import scenario_for
-from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
+from tests.support.tkapp import TkApp, center
 from tools.actions.events import AnyAction, plan_events
 from tools.actions.vocabulary import Click, Drag, FillInput, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
 from tools.desktop.capture import Monitor
@@ -37,41 +32,8 @@ from tools.safety.policy import (
     parse_chord,
 )
 
-
-def make_server(tmp_path: Path, env: Mapping[str, str] | None = None) -> MCPServer[Any]:
-    """An in-process server (no model) logging to ``tmp_path/audit.jsonl``."""
-    settings = load_settings(
-        {"backend": "none"},
-        {
-            "VLM_DESKTOP_DESKTOP__SETTLE_TIMEOUT": "1.0",
-            "VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "audit.jsonl"),
-            **(env or {}),
-        },
-    )
-    return build_server(settings)
-
-
-@asynccontextmanager
-async def serve(tmp_path: Path, env: Mapping[str, str] | None = None, **client_args: Any) -> AsyncIterator[Client]:
-    """A client connected to a fresh :func:`make_server`."""
-    async with Client(make_server(tmp_path, env), **client_args) as client:
-        yield client
-
-
-def center(app: TkApp, wid: str) -> dict[str, int]:
-    """The screen point at the middle of a widget."""
-    w = app.widget(wid)
-    return {"x": w["x"] + w["width"] // 2, "y": w["y"] + w["height"] // 2}
-
-
-def settle_app(app: TkApp) -> dict[str, Any]:
-    """The app's state once everything sent before has arrived (:meth:`TkApp.settle`)."""
-    return app.settle()
-
-
-def records(tmp_path: Path) -> list[dict[str, Any]]:
-    """The audit log's records."""
-    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+# Servers built here act on the shared screen.
+pytestmark = pytest.mark.usefixtures("display_env")
 
 
 # --- rules, without a display ---------------------------------------------------------------------
@@ -158,7 +120,7 @@ def test_rate_limit_is_a_token_bucket() -> None:
     ],
 )
 def test_which_actions_are_destructive(action: AnyAction, destructive: bool) -> None:
-    screen = [Monitor(0, 0, 0, 100, 100), Monitor(1, 0, 0, 100, 100)]
+    screen = [Monitor(0, 0, 100, 100, index=0), Monitor(0, 0, 100, 100, index=1)]
     if isinstance(action, FillInput):  # what it resolves to on a screen
         events = [InputEvent("click", x=5, y=5, button="left", clicks=1), *split_text(action.value)]
     else:
@@ -238,7 +200,7 @@ def test_bad_policy_configuration_is_a_clear_error(env: dict[str, str], message:
 
 @needs_display
 async def test_blocked_chord_is_refused_and_nothing_reaches_the_app(app: TkApp, tmp_path: Path) -> None:
-    before = settle_app(app)["events"]
+    before = app.settle()["events"]
     async with serve(tmp_path) as client:
         await client.call_tool("execute_action", {"action": {"type": "click", **center(app, "notes")}})
         result = await client.call_tool("execute_action", {"action": {"type": "key", "keys": ["Alt", "ctrl", "T"]}})
@@ -248,7 +210,7 @@ async def test_blocked_chord_is_refused_and_nothing_reaches_the_app(app: TkApp, 
     assert result.is_error and dry.is_error
     text = result.content[0].text
     assert "rule `blocked_chords`" in text and "ctrl+alt+t" in text and "Nothing was done" in text
-    after = settle_app(app)
+    after = app.settle()
     assert after["widgets"]["notes"]["value"] == "" and after["events"]["ctrl_a"] == before["ctrl_a"]
     refused = [r for r in records(tmp_path) if r["kind"] == "outcome" and r["status"] == "refused"]
     assert len(refused) == 2 and all("blocked_chords" in r["error"] for r in refused)
@@ -270,7 +232,7 @@ async def test_action_types_region_and_text_length(app: TkApp, tmp_path: Path) -
         ({"type": "click", **outside}, "allowed_region"),
         ({"type": "type", "text": "abcdef", **center(app, "name_entry")}, "max_text_length"),
     ]
-    before = settle_app(app)["events"]
+    before = app.settle()["events"]
     async with serve(tmp_path, env) as client:
         for action, rule in cases:
             result = await client.call_tool("execute_action", {"action": action})
@@ -278,7 +240,7 @@ async def test_action_types_region_and_text_length(app: TkApp, tmp_path: Path) -
         done = await client.call_tool("execute_action", {"action": {"type": "done"}})  # performs no input: allowed
         ok = await client.call_tool("execute_action", {"action": {"type": "click", **submit}})
     assert not done.is_error and not ok.is_error
-    after = settle_app(app)
+    after = app.settle()
     assert after["events"]["submit_clicks"] == before["submit_clicks"] + 1
     assert after["events"]["right_clicks"] == before["right_clicks"]
     assert after["widgets"]["name_entry"]["value"] == ""
@@ -288,14 +250,14 @@ async def test_action_types_region_and_text_length(app: TkApp, tmp_path: Path) -
 async def test_rate_limit_refuses_and_dry_runs_spend_nothing(app: TkApp, tmp_path: Path) -> None:
     env = {"VLM_DESKTOP_POLICY__RATE_LIMIT_ACTIONS": "2", "VLM_DESKTOP_POLICY__RATE_LIMIT_SECONDS": "3600"}
     click = {"action": {"type": "click", **center(app, "submit")}}
-    before = settle_app(app)["events"]["submit_clicks"]
+    before = app.settle()["events"]["submit_clicks"]
     async with serve(tmp_path, env) as client:
         dry = [await client.call_tool("execute_action", {**click, "dry_run": True}) for _ in range(3)]
         real = [await client.call_tool("execute_action", click) for _ in range(3)]
     assert [r.is_error for r in dry] == [False, False, False]
     assert [r.is_error for r in real] == [False, False, True]
     assert "rule `rate_limit`" in real[2].content[0].text
-    assert settle_app(app)["events"]["submit_clicks"] == before + 2
+    assert app.settle()["events"]["submit_clicks"] == before + 2
 
 
 @needs_display

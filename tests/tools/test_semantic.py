@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from engine.vlm.prompts import COMPUTER_USE_ACTIONS, SEMANTIC_PLAN_ACTIONS
-from tests.conftest import needs_display
+from tests.support.inprocess import connect
+from tests.support.markers import needs_display
+from tests.support.scenarios import inside, scenario_for
 from tests.support.standin import StandIn, offered_actions
 from tests.support.tkapp import TkApp, nothing_but_the_marker
 from tests.support.xvfb import Xvfb
-from tests.test_e2e import inside, scenario_for
-from tests.test_tools_inprocess import _display_env, connect  # noqa: F401  (fixture reuse)
 
-pytestmark = [needs_display]
+pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 OCR_ONLY = {"backend": "none"}
 
 
@@ -94,7 +94,7 @@ async def test_goto_url_and_upload_file_key_sequences(app: TkApp, standin: Stand
         [upload.structured_content["performed"][0]["x"], upload.structured_content["performed"][0]["y"]],
         app.widget("submit"),
     )
-    assert app.state()["events"]["submit_clicks"] == 0  # dry run: nothing sent
+    assert app.settle()["events"]["submit_clicks"] == 0  # dry run: nothing sent
 
 
 @pytest.mark.parametrize("allowed", ["click_text,type,key"])
@@ -102,7 +102,7 @@ async def test_primitives_of_a_semantic_action_pass_the_policy(app: TkApp, stand
     async with connect(standin, **OCR_ONLY, env={"VLM_DESKTOP_POLICY__ALLOWED_ACTIONS": allowed}) as client:
         result = await client.call_tool("execute_action", {"action": {"type": "click_text", "text": "Submit"}})
     assert result.is_error and "allowed_actions" in result.content[0].text  # the click it resolves to is not allowed
-    assert app.state()["events"]["submit_clicks"] == 0
+    assert app.settle()["events"]["submit_clicks"] == 0
 
 
 async def test_set_of_marks_screenshot_differs_from_the_plain_one(app: TkApp, standin: StandIn) -> None:

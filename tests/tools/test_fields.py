@@ -8,7 +8,7 @@ import mss
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from tests.conftest import needs_display
+from tests.support.markers import needs_display
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
 from tools.actions.fields import find_field

@@ -18,11 +18,11 @@ from PIL import Image
 from engine.text.locate import Located
 from mcp_server.eval_grounding import Item, report_lines
 from mcp_server.eval_grounding import evaluate as score
-from tests.conftest import needs_display
+from tests.support.markers import needs_display
 from tests.support.servers import free_port
 from tests.support.standin import Scenario, StandIn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SIZE = (1280, 800)
 
 

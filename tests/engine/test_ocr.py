@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from engine.ocr.cache import ScreenReader
 from engine.ocr.reader import OcrEngine, OcrSettings, TextBox
+from tests.support.ocr_screens import by_text, font, form
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 
 
@@ -19,31 +19,6 @@ def engine() -> Iterator[OcrEngine]:
     ocr = OcrEngine()
     yield ocr
     ocr.close()
-
-
-def font(size: int = 16) -> ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.truetype(FONT, size)
-    except OSError:
-        pytest.skip("DejaVu Sans is not installed (scripts/setup dev installs fonts-dejavu-core)")
-
-
-def form() -> tuple[Image.Image, dict[str, tuple[int, int, int, int]]]:
-    """A small form: where each text was drawn (PIL's ink boxes)."""
-    image = Image.new("RGB", (640, 360), (236, 236, 236))
-    draw = ImageDraw.Draw(image)
-    drawn = {}
-    for text, (x, y) in {"Your name:": (40, 60), "Submit": (70, 240), "Settings": (420, 20)}.items():
-        if text == "Submit":
-            draw.rectangle((50, 228, 170, 268), fill=(255, 255, 255), outline=(90, 90, 90))
-        draw.text((x, y), text, fill=(20, 20, 20), font=font())
-        drawn[text] = draw.textbbox((x, y), text, font=font())
-    draw.rectangle((160, 52, 520, 88), fill=(255, 255, 255), outline=(90, 90, 90))
-    return image, drawn
-
-
-def by_text(lines: list[TextBox]) -> dict[str, TextBox]:
-    return {line.text: line for line in lines}
 
 
 def inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int], slack: int = 0) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from mcp_server import docs
 from mcp_server.docs import END, START, render, update
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_readme_tool_reference_matches_registry() -> None:

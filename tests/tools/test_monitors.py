@@ -64,9 +64,9 @@ def _inside(point: list[int], widget: dict[str, Any]) -> bool:
 def test_capture_lists_both_monitors(two_monitors: TwoMonitorDisplay, capturer: MssCapturer) -> None:
     box, (first, second) = two_monitors.bounding_box, two_monitors.monitors
     assert capturer.monitors_sync() == [
-        Monitor(0, box.x, box.y, box.width, box.height),
-        Monitor(1, first.x, first.y, first.width, first.height),
-        Monitor(2, second.x, second.y, second.width, second.height),
+        Monitor(box.x, box.y, box.width, box.height, index=0),
+        Monitor(first.x, first.y, first.width, first.height, index=1),
+        Monitor(second.x, second.y, second.width, second.height, index=2),
     ]
 
 
@@ -116,7 +116,7 @@ async def test_input_reaches_a_window_on_the_second_monitor(two_monitors: TwoMon
         dead = await client.call_tool("execute_action", {"action": {"type": "click", "x": 100, "y": 850}})
         assert dead.is_error
         assert "outside the screen" in str(dead.content)
-    assert form.state()["events"]["submit_clicks"] == 1
+    assert form.settle()["events"]["submit_clicks"] == 1
 
 
 @pytest.mark.skipif(
@@ -136,4 +136,4 @@ async def test_click_text_finds_a_button_on_the_second_monitor(two_monitors: Two
         form.wait_for(lambda s: s["events"]["cancel_clicks"] == 2)
         on_one = await client.call_tool("execute_action", {"action": {**named, "monitor": 1}})
         assert on_one.is_error  # not on monitor 1: nothing is clicked
-    assert form.state()["events"]["cancel_clicks"] == 2
+    assert form.settle()["events"]["cancel_clicks"] == 2

@@ -6,12 +6,15 @@ import anyio
 import pytest
 from PIL import Image
 
-from tests.conftest import needs_display
+from tests.support.inprocess import connect
+from tests.support.markers import needs_display
+from tests.support.scenarios import scenario_for
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
-from tests.test_e2e import scenario_for
-from tests.test_tools_inprocess import _display_env, connect  # noqa: F401  (fixture reuse)
 from tools.answer_cache import AnswerCache, screen_key
+
+# Servers built here act on the shared screen.
+pytestmark = pytest.mark.usefixtures("display_env")
 
 
 async def test_identical_asks_share_one_call_and_failures_are_not_remembered() -> None:

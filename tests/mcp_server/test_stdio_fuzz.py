@@ -9,35 +9,29 @@ parses it); and nothing reaches the desktop: the pointer stays put and the Tk ap
 
 from __future__ import annotations
 
-import itertools
 import json
-import queue
 import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mcp import types
 
-from tests.conftest import needs_display
+from tests.support.markers import needs_display
+from tests.support.pointer import PARKED, pointer, xdotool
 from tests.support.servers import spawn_stdio
 from tests.support.standin import StandIn
+from tests.support.stdio import HANG_GUARD, INIT, StdioServer, rpc
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
-from tests.test_fuzz import PARKED, pointer, xdotool
 
 pytestmark = [
     needs_display,
     pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool not installed (scripts/setup dev)"),
 ]
 
-HANG_GUARD = 30.0  # seconds to wait for one answer; a hang guard, not a timing assertion
 GENERATED_EXAMPLES = 200
-INIT = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "stdio-fuzz", "version": "1"}}
 METHODS = [
     "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read", "prompts/list",
     "prompts/get", "logging/setLevel", "completion/complete", "notifications/initialized",
@@ -45,81 +39,9 @@ METHODS = [
 ]  # fmt: skip
 
 
-def rpc(method: str, params: Any = None, id_: Any = None, *, version: Any = "2.0") -> bytes:
-    """One JSON-RPC line; ``id_=None`` makes it a notification."""
-    message: dict[str, Any] = {"jsonrpc": version, "method": method}
-    if params is not None:
-        message["params"] = params
-    if id_ is not None:
-        message["id"] = id_
-    return json.dumps(message).encode() + b"\n"
-
-
 def call(action: dict[str, Any], id_: int) -> bytes:
     """A ``tools/call`` of execute_action (the server is in dry run: it only reports the events)."""
     return rpc("tools/call", {"name": "execute_action", "arguments": {"action": action}}, id_)
-
-
-class StdioServer:
-    """The server process, a thread draining its stdout, and every message it wrote, by id."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc = proc
-        self.replies: dict[Any, dict[str, Any]] = {}
-        self.not_jsonrpc: list[bytes] = []
-        self.lines = 0
-        self.sent_lines = 0
-        self.sent_bytes = 0
-        self._arrived: queue.Queue[Any] = queue.Queue()
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines += 1
-            try:
-                message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-            except ValueError:
-                self.not_jsonrpc.append(line[:500])
-                continue
-            data = message.model_dump(by_alias=True, mode="json", exclude_none=True)
-            if "id" in data and ("result" in data or "error" in data):
-                self.replies[data["id"]] = data
-                self._arrived.put(data["id"])
-        self._arrived.put(EOFError)
-
-    def send(self, data: bytes) -> None:
-        """Write raw bytes to the server's stdin (a writer may block while the server reads a huge line)."""
-        assert self.proc.stdin is not None
-        with self._lock:
-            self.sent_lines += data.count(b"\n")
-            self.sent_bytes += len(data)
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-
-    def wait_for(self, id_: Any) -> dict[str, Any]:
-        """The reply to request ``id_``; fails when the server exits or stays silent past the hang guard."""
-        while id_ not in self.replies:
-            try:
-                arrived = self._arrived.get(timeout=HANG_GUARD)
-            except queue.Empty:
-                pytest.fail(f"no reply to {id_!r} within {HANG_GUARD} s (hang guard); server alive: {self.alive()}")
-            if arrived is EOFError:
-                pytest.fail(f"the server closed stdout (exit code {self.proc.poll()}) before answering {id_!r}")
-        return self.replies[id_]
-
-    def ping(self) -> None:
-        """A valid request after whatever came before: it must be answered, and stdout must be clean."""
-        id_ = f"liveness-{next(self._ids)}"
-        self.send(rpc("ping", None, id_))
-        assert self.wait_for(id_).get("result") == {}
-        assert not self.not_jsonrpc, f"non-JSON-RPC output on stdout: {self.not_jsonrpc[:3]}"
-
-    def alive(self) -> bool:
-        """Whether the process is still running."""
-        return self.proc.poll() is None
 
 
 @pytest.fixture(scope="module")
@@ -154,15 +76,18 @@ def stdio(display: Xvfb, standin: StandIn, tmp_path_factory: pytest.TempPathFact
                 proc.kill()
                 proc.wait()
         assert not server.not_jsonrpc
-        after = app.state()
+        assert pointer(display) == PARKED
+        # Whatever the server sent has reached the app once the marker click has (X delivers in order).
+        after = app.settle()
         # Keyboard focus is not an input event: without a window manager, focus can move on its own.
-        assert {k: v for k, v in after["events"].items() if k != "focused"} == {
-            k: v for k, v in before["events"].items() if k != "focused"
+        marker = {"focused", "last_click", "left_clicks"}
+        assert {k: v for k, v in after["events"].items() if k not in marker} == {
+            k: v for k, v in before["events"].items() if k not in marker
         }
+        assert after["events"]["left_clicks"] == before["events"]["left_clicks"] + 1
         assert {k: w["value"] for k, w in after["widgets"].items()} == {
             k: w["value"] for k, w in before["widgets"].items()
         }
-        assert pointer(display) == PARKED
         # The figures RELIABILITY.md quotes (shown with pytest -s).
         print(
             f"\nstdio fuzz: {server.sent_lines} lines ({server.sent_bytes / 1e6:.1f} MB) in, "

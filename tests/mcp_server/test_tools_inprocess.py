@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from mcp import Client
 from PIL import Image
 
 from engine.text.find import squash
-from mcp_server.config import load_settings
-from mcp_server.server import build_server
-from tests.conftest import needs_display
+from tests.support.inprocess import connect
+from tests.support.markers import needs_display
+from tests.support.scenarios import check_described, inside, scenario_for
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp, nothing_but_the_marker
-from tests.support.xvfb import Xvfb
-from tests.test_e2e import check_described, inside, scenario_for
 
-pytestmark = [needs_display]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _display_env(display: Xvfb) -> Iterator[None]:
-    # In-process servers capture and click on the test display: pyautogui and mss read these.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DISPLAY", display.display)
-        patch.setenv("XAUTHORITY", display.xauthority)
-        yield
-
-
-@asynccontextmanager
-async def connect(standin: StandIn, **flags: Any) -> AsyncIterator[Client]:
-    env = {"VLM_DESKTOP_DESKTOP__SETTLE_TIMEOUT": "1.5", **flags.pop("env", {})}
-    settings = load_settings({"base_url": standin.base_url, **flags}, env)
-    async with Client(build_server(settings)) as client:
-        yield client
+pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
 
 async def test_region_describe_maps_into_the_region(app: TkApp, standin: StandIn) -> None:
@@ -194,6 +172,6 @@ async def test_an_unchanged_screen_is_read_once_and_a_changed_field_alone_again(
     # The field's blinking caret may be read as one more letter at the end.
     [typed_text] = [e for label, e in text.items() if squash(label).startswith("gracehopper")]
     assert inside(typed_text["center"], app.widget("name_entry"))
-    # The rest of the screen is still there, where it was (tests/test_ocr.py proves it is not re-read).
+    # The rest of the screen is still there, where it was (tests/engine/test_ocr.py proves it is not re-read).
     for label, wid in {"Email:": "email_label", "Notes:": "notes_label", "Ready": "status"}.items():
         assert inside(text[label]["center"], app.widget(wid)), label

@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp import Client
 from Xlib import X
 from Xlib import display as xdisplay
 
-from tests.conftest import needs_display
+from tests.support.inprocess import records, serve
+from tests.support.markers import needs_display
 from tests.support.processes import stop_process
 from tests.support.servers import ROOT, _wait_for_port, free_port, server_command
-from tests.support.tkapp import TkApp
+from tests.support.tkapp import TkApp, center
 from tests.support.xvfb import Xvfb
-from tests.test_policy import center, records, serve, settle_app
-from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
 
-pytestmark = [needs_display]
+pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
 BUTTONS = X.Button1Mask | X.Button2Mask | X.Button3Mask
 MODIFIERS = X.ShiftMask | X.ControlMask | X.Mod1Mask | X.Mod4Mask
@@ -111,7 +111,7 @@ def _pointer(display: Xvfb) -> tuple[int, int, int]:
 
 
 async def test_the_fail_safe_aborts_cleanly_and_nothing_is_clicked(app: TkApp, display: Xvfb, tmp_path: Path) -> None:
-    before = settle_app(app)["events"]["submit_clicks"]
+    before = app.settle()["events"]["submit_clicks"]
     await anyio.run_process(["xdotool", "mousemove", "0", "0"], env=app.env)
     try:
         async with serve(tmp_path) as client:
@@ -121,7 +121,7 @@ async def test_the_fail_safe_aborts_cleanly_and_nothing_is_clicked(app: TkApp, d
         await anyio.run_process(["xdotool", "mousemove", "400", "400"], env=app.env)
     assert result.is_error and "fail-safe triggered" in result.content[0].text
     assert "Move the pointer away from the corner" in result.content[0].text
-    assert settle_app(app)["events"]["submit_clicks"] == before
+    assert app.settle()["events"]["submit_clicks"] == before
     assert [r.get("status") for r in records(tmp_path)] == [None, "failed"]
 
 
@@ -141,4 +141,4 @@ async def test_a_drag_that_fails_half_way_releases_the_button(app: TkApp, displa
     assert mask & (BUTTONS | MODIFIERS) == 0, f"still held: mask {mask:#x}"
     outcome = records(tmp_path)[-1]
     assert outcome["status"] == "failed" and [e["op"] for e in outcome["performed"]][1] == "mouse_down"
-    settle_app(app)  # the app still takes clicks: no grab left behind
+    app.settle()  # the app still takes clicks: no grab left behind

@@ -13,15 +13,14 @@ from mcp import Client
 
 from mcp_server.config import load_settings
 from mcp_server.server import build_server
-from tests.conftest import needs_display
+from tests.support.markers import needs_display
+from tests.support.scenarios import scenario_for
 from tests.support.servers import spawn_stdio
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
-from tests.test_e2e import scenario_for
-from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
 
-pytestmark = [needs_display]
+pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
 
 def _rpc(method: str, params: dict[str, Any] | None = None, id_: int | None = None) -> bytes:

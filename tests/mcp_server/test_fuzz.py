@@ -13,7 +13,6 @@ import copy
 import json
 import math
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,21 +28,22 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult
 
-from tests.conftest import SCREEN, needs_display
+from tests.support.inprocess import connect
+from tests.support.markers import needs_display
+from tests.support.pointer import PARKED, pointer, xdotool
+from tests.support.scenarios import scenario_for
 from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
-from tests.support.xvfb import Xvfb
-from tests.test_e2e import scenario_for
-from tests.test_tools_inprocess import _display_env, connect  # noqa: F401  (fixture reuse)
+from tests.support.xvfb import SCREEN, Xvfb
 
 pytestmark = [
     needs_display,
+    pytest.mark.usefixtures("display_env"),
     pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool not installed (scripts/setup dev)"),
 ]
 
 TOOL_NAMES = ("describe_screen", "plan_next_action", "execute_action")
 HANG_GUARD = 30.0  # seconds; a hang guard, not a timing assertion
-PARKED = (1301, 717)  # the pointer waits here, off the app and away from the fail-safe corners
 PLAN = [{"action": "left_click", "target": "submit", "thought": "Submit."}]
 FUZZ = settings(
     derandomize=True,
@@ -142,20 +142,8 @@ class FuzzSession:
     calls: int = 0
     errors: int = 0
     dry_runs: int = 0
-
-
-def pointer(display: Xvfb) -> tuple[int, int]:
-    """Where the X pointer is, asked of the X server itself (xdotool)."""
-    out = subprocess.run(
-        ["xdotool", "getmouselocation", "--shell"], env=display.env(), capture_output=True, text=True, timeout=10
-    ).stdout
-    where = dict(line.split("=", 1) for line in out.split())
-    return int(where["X"]), int(where["Y"])
-
-
-def xdotool(display: Xvfb, *args: str) -> None:
-    """Drive the test display directly (test set-up only; the server is never asked to)."""
-    subprocess.run(["xdotool", *args], env=display.env(), check=True, timeout=10)
+    markers: int = 0
+    """Marker clicks made so far by :meth:`TkApp.settle` (each is one left click the app sees)."""
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +168,7 @@ def fuzz(display: Xvfb, standin: StandIn, tmp_path_factory: pytest.TempPathFacto
                 session = FuzzSession(portal, client, app, display, tmp / "audit.jsonl")
                 session.schemas = {tool.name: tool.input_schema for tool in tools}
                 assert set(session.schemas) == set(TOOL_NAMES)
-                before = app.state()
+                before = snapshot(session)
                 yield session
                 assert_nothing_happened(session, before)
                 # The figures RELIABILITY.md quotes (shown with pytest -s).
@@ -239,15 +227,27 @@ def check_answer(session: FuzzSession, name: str, answer: CallToolResult | MCPEr
     assert pointer(session.display) == PARKED
 
 
-def assert_nothing_happened(session: FuzzSession, before: dict[str, Any]) -> None:
-    """The app saw no click, key or focus change, and the audit log holds dry runs and refusals only."""
-    after = session.app.state()
-    # Keyboard focus is not an input event: without a window manager, focus can move on its own.
-    assert {k: v for k, v in after["events"].items() if k != "focused"} == {
-        k: v for k, v in before["events"].items() if k != "focused"
-    }
-    assert {k: w["value"] for k, w in after["widgets"].items()} == {k: w["value"] for k, w in before["widgets"].items()}
+def snapshot(session: FuzzSession) -> tuple[dict[str, Any], int]:
+    """The app's state and the number of marker clicks so far, for :func:`assert_nothing_happened`."""
+    return session.app.state(), session.markers
+
+
+def assert_nothing_happened(session: FuzzSession, before: tuple[dict[str, Any], int]) -> None:
+    """The app saw no click, key or focus change but the marker clicks, the pointer stayed parked, and the
+    audit log holds dry runs and refusals only."""
+    state, markers = before
     assert pointer(session.display) == PARKED
+    # Whatever the server sent has reached the app once the marker click has (X delivers in order).
+    after = session.app.settle()
+    session.markers += 1
+    xdotool(session.display, "mousemove", *map(str, PARKED))
+    # Keyboard focus is not an input event: without a window manager, focus can move on its own.
+    marker = {"focused", "last_click", "left_clicks"}
+    assert {k: v for k, v in after["events"].items() if k not in marker} == {
+        k: v for k, v in state["events"].items() if k not in marker
+    }
+    assert after["events"]["left_clicks"] == state["events"]["left_clicks"] + session.markers - markers
+    assert {k: w["value"] for k, w in after["widgets"].items()} == {k: w["value"] for k, w in state["widgets"].items()}
     # Split on "\n" only: str.splitlines() also splits inside strings at U+2028, U+0085...
     lines = session.audit_path.read_bytes().split(b"\n")
     records = [json.loads(line) for line in lines if line.strip()]
@@ -257,7 +257,7 @@ def assert_nothing_happened(session: FuzzSession, before: dict[str, Any]) -> Non
 
 @pytest.mark.parametrize("name", TOOL_NAMES)
 def test_inputs_from_the_published_schema_never_crash_or_act(fuzz: FuzzSession, name: str) -> None:
-    before = fuzz.app.state()
+    before = snapshot(fuzz)
     strategy = from_schema(copy.deepcopy(fuzz.schemas[name]))  # from_schema edits the schema it is given
 
     @settings(FUZZ, max_examples=VALID_EXAMPLES[name])
@@ -270,7 +270,7 @@ def test_inputs_from_the_published_schema_never_crash_or_act(fuzz: FuzzSession, 
 
 
 def test_on_screen_actions_from_the_schema_are_dry_runs(fuzz: FuzzSession) -> None:
-    before = fuzz.app.state()
+    before = snapshot(fuzz)
 
     @settings(FUZZ, max_examples=ON_SCREEN_EXAMPLES)
     @given(from_schema(on_screen(fuzz.schemas["execute_action"])))
@@ -282,7 +282,7 @@ def test_on_screen_actions_from_the_schema_are_dry_runs(fuzz: FuzzSession) -> No
 
 
 def test_schema_violating_inputs_are_refused_readably(fuzz: FuzzSession) -> None:
-    before = fuzz.app.state()
+    before = snapshot(fuzz)
 
     @settings(FUZZ, max_examples=MUTATED_EXAMPLES)
     @given(mutated())

@@ -7,62 +7,18 @@ tests prove the whole chain: capture -> model request -> parsing -> 0-1000 grid 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.conftest import SCREEN, needs_display
+from tests.support.markers import needs_display
+from tests.support.scenarios import check_described, inside, scenario_for
 from tests.support.servers import mcp_client
-from tests.support.standin import Scenario, StandIn
+from tests.support.standin import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
 
 pytestmark = [needs_display]
 
 UNICODE_TEXT = "Café Ñandú 你好"
-TARGETS = ("name_entry", "email_entry", "subscribe", "submit", "cancel", "notes")
-
-
-def widget_box(widget: dict[str, Any]) -> list[int]:
-    """The widget's inclusive screen box."""
-    return [widget["x"], widget["y"], widget["x"] + widget["width"] - 1, widget["y"] + widget["height"] - 1]
-
-
-def scenario_for(app: TkApp, plan: list[dict[str, Any]] | None = None, **extra: Any) -> Scenario:
-    """A stand-in scenario whose elements are the app's real widgets (labelled by id)."""
-    widgets = app.state()["widgets"]
-    elements = [{"type": widgets[i]["type"], "label": i, "box": widget_box(widgets[i])} for i in TARGETS]
-    frame = extra.pop("frame", {"x": 0, "y": 0, "width": SCREEN[0], "height": SCREEN[1]})
-    return Scenario(frame=frame, elements=elements, plan=plan or [], **extra)
-
-
-def inside(point: list[int], widget: dict[str, Any]) -> bool:
-    x1, y1, x2, y2 = widget_box(widget)
-    return x1 <= point[0] <= x2 and y1 <= point[1] <= y2
-
-
-FUSED = {"subscribe", "submit", "cancel"}
-"""Targets whose label is the caption OCR reads inside them: their position is confirmed by OCR."""
-CAPTIONS = {"Name:": "name_label", "Email:": "email_label", "Notes:": "notes_label", "Ready": "status"}
-"""Text the stand-in model does not list, which OCR adds (text -> the widget showing it)."""
-
-
-def check_described(elements: list[dict[str, Any]], widgets: dict[str, Any], *, exact_boxes: bool = True) -> None:
-    """The model's elements land on the real widgets; captions fuse; text the model missed comes from OCR."""
-    model = {e["label"]: e for e in elements if e["source"] != "ocr"}
-    assert set(model) == set(TARGETS)
-    for name in TARGETS:
-        real, got = widget_box(widgets[name]), model[name]["bbox"]
-        if exact_boxes:
-            assert max(abs(a - b) for a, b in zip(got, real, strict=True)) <= 2, (name, got, real)
-        assert inside(model[name]["center"], widgets[name]), name
-        assert model[name]["source"] == ("fused" if name in FUSED else "model"), name
-        assert (model[name]["confidence"] > 0.5) == (name in FUSED)
-    ocr = {e["label"]: e for e in elements if e["source"] == "ocr"}
-    assert set(ocr) == set(CAPTIONS)
-    for text, wid in CAPTIONS.items():
-        assert ocr[text]["type"] == "text" and 0.5 < ocr[text]["confidence"] <= 1
-        assert inside(ocr[text]["center"], widgets[wid]), text
 
 
 @pytest.mark.parametrize("transport", ["stdio", "http", "sse"])

@@ -20,12 +20,12 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.conftest import needs_display
+from tests.support.markers import needs_display
+from tests.support.pointer import xdotool
 from tests.support.processes import stop_process
 from tests.support.servers import ROOT, _wait_for_port, free_port, server_command
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
-from tests.test_fuzz import xdotool
 
 pytestmark = [needs_display, pytest.mark.slow]
 

@@ -15,11 +15,15 @@ import pytest
 from mcp import Client
 
 from mcp_server import cli
-from tests.conftest import needs_display
-from tests.support.tkapp import TkApp
-from tests.test_policy import center, make_server, records, serve, settle_app
-from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
-from tools.safety.audit import AuditLog, log_files, read_entries
+from tests.support.inprocess import make_server, records, serve
+from tests.support.markers import needs_display
+from tests.support.tkapp import TkApp, center
+from tools.safety.audit import AuditLog
+from tools.safety.audit_records import log_files, read_entries
+
+# Servers built here act on the shared screen.
+pytestmark = pytest.mark.usefixtures("display_env")
+
 
 # --- the log file itself ---------------------------------------------------------------------------
 
@@ -241,7 +245,7 @@ async def test_concurrent_clients_are_serialized_and_nothing_is_lost(app: TkApp,
 
 @needs_display
 async def test_action_id_replays_the_stored_result_even_after_a_restart(app: TkApp, tmp_path: Path) -> None:
-    before = settle_app(app)["events"]["submit_clicks"]
+    before = app.settle()["events"]["submit_clicks"]
     call = {"action": {"type": "click", **center(app, "submit")}, "action_id": "submit-1"}
     async with serve(tmp_path) as client:
         first = await client.call_tool("execute_action", call)
@@ -257,7 +261,7 @@ async def test_action_id_replays_the_stored_result_even_after_a_restart(app: TkA
         assert replay.structured_content["performed"] == first.structured_content["performed"]
     assert other.is_error and "already used for a different action" in other.content[0].text
     assert dry.is_error and "a dry run and a real run differ" in dry.content[0].text
-    assert settle_app(app)["events"]["submit_clicks"] == before + 1
+    assert app.settle()["events"]["submit_clicks"] == before + 1
     assert sum(1 for r in records(tmp_path) if r["kind"] == "intent") == 1
 
 
@@ -302,9 +306,27 @@ async def test_screenshots_are_kept_beside_the_log_up_to_the_limit(app: TkApp, t
 @needs_display
 async def test_an_unwritable_log_means_no_input(app: TkApp, tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("a file where the log's folder should be")
-    before = settle_app(app)["events"]["submit_clicks"]
+    before = app.settle()["events"]["submit_clicks"]
     async with serve(tmp_path, {"VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "blocker" / "audit.jsonl")}) as client:
         result = await client.call_tool("execute_action", {"action": {"type": "click", **center(app, "submit")}})
     assert result.is_error and "cannot write the audit log" in result.content[0].text
     assert "no input was sent" in result.content[0].text
-    assert settle_app(app)["events"]["submit_clicks"] == before
+    assert app.settle()["events"]["submit_clicks"] == before
+
+
+def test_intents_and_refusals_are_fsynced_dry_runs_are_written_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.open()
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    common: dict[str, Any] = {"requester": None, "action_id": None, "performed": []}
+    log.unsent("d1", {"type": "click", "x": 1, "y": 2}, "dry_run", dry_run=True, **common)
+    assert synced == []
+    log.unsent("r1", {"type": "click", "x": 1, "y": 2}, "refused", dry_run=False, error="policy", **common)
+    assert len(synced) == 1
+    log.intent("i1", {"type": "click", "x": 1, "y": 2}, dry_run=False, requester=None, action_id=None, screen=None)
+    assert len(synced) == 2
+    assert [e.status for e in read_entries(tmp_path / "audit.jsonl")][:2] == ["dry_run", "refused"]

@@ -15,16 +15,14 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
-from PIL import Image, ImageDraw
 
-from tests.conftest import needs_display
 from tests.support.desktop import Chromium, Desktop, Mousepad, skip_reason
+from tests.support.markers import needs_display
 from tests.support.servers import mcp_client
 from tests.support.shop import ShopServer, ShopVariant, random_variant
+from tests.support.shop.publish import NAME, PRICE, STOCK, headset_image
 
 pytestmark = [needs_display, pytest.mark.slow]
-NAME = {"en": "Wireless Bluetooth headset", "zh": "无线蓝牙耳机"}
-PRICE, STOCK = "299", "100"
 
 
 def needs(*parts: str) -> Any:
@@ -50,19 +48,6 @@ def desktop() -> Iterator[Desktop]:
 def full_hd() -> Iterator[Desktop]:
     """A 1920x1080 desktop under openbox, for the module."""
     yield from _desktop(1920, 1080)
-
-
-def headset_image(folder: Path) -> Path:
-    """A small product photo made in code (a JPEG, as the walkthrough's ./images/headset.jpg)."""
-    path = folder / "images" / "headset.jpg"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGB", (320, 240), (236, 239, 244))
-    draw = ImageDraw.Draw(image)
-    draw.arc((90, 40, 230, 180), 180, 360, fill=(46, 52, 64), width=14)
-    draw.rounded_rectangle((70, 110, 120, 190), radius=12, fill=(94, 129, 172))
-    draw.rounded_rectangle((200, 110, 250, 190), radius=12, fill=(94, 129, 172))
-    image.save(path, quality=90)
-    return path
 
 
 def server_env(desktop: Desktop, tmp_path: Path) -> dict[str, str]:

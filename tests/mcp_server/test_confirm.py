@@ -9,12 +9,11 @@ import anyio
 import pytest
 from mcp import types
 
-from tests.conftest import needs_display
-from tests.support.tkapp import TkApp
-from tests.test_policy import center, records, serve, settle_app
-from tests.test_tools_inprocess import _display_env  # noqa: F401  (fixture reuse)
+from tests.support.inprocess import records, serve
+from tests.support.markers import needs_display
+from tests.support.tkapp import TkApp, center
 
-pytestmark = [needs_display]
+pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
 
 class Person:
@@ -42,11 +41,11 @@ MODES = pytest.mark.parametrize("mode", ["auto", "legacy"])
 @MODES
 async def test_an_approved_destructive_action_runs(app: TkApp, tmp_path: Path, mode: str) -> None:
     person = Person()
-    before = settle_app(app)["events"]["right_clicks"]
+    before = app.settle()["events"]["right_clicks"]
     async with serve(tmp_path, DESTRUCTIVE, elicitation_callback=person, mode=mode) as client:
         result = await client.call_tool("execute_action", {"action": {"type": "right_click", **center(app, "notes")}})
     assert not result.is_error, result.content
-    assert settle_app(app)["events"]["right_clicks"] == before + 1
+    assert app.settle()["events"]["right_clicks"] == before + 1
     (question,) = person.questions
     assert "right_click" in question.message and "Allow it?" in question.message
     assert question.requested_schema["properties"]["approve"]["type"] == "boolean"
@@ -65,13 +64,13 @@ async def test_a_declined_action_is_refused_and_not_performed(
     assert result.is_error and "rule `confirm`" in result.content[0].text and "declined" in result.content[0].text
     assert len(person.questions) == 1  # the left click needed no confirmation
     assert "should not appear" in person.questions[0].message  # the person sees the text to be typed
-    assert settle_app(app)["widgets"]["name_entry"]["value"] == ""
+    assert app.settle()["widgets"]["name_entry"]["value"] == ""
     assert [r["status"] for r in records(tmp_path) if r["kind"] == "outcome"] == ["executed", "refused"]
 
 
 @MODES
 async def test_a_client_that_cannot_elicit_gets_a_clear_refusal(app: TkApp, tmp_path: Path, mode: str) -> None:
-    before = settle_app(app)["events"]
+    before = app.settle()["events"]
     async with serve(tmp_path, {"VLM_DESKTOP_POLICY__CONFIRM": "always"}, mode=mode) as client:
         result = await client.call_tool("execute_action", {"action": {"type": "click", **center(app, "submit")}})
         waited = await client.call_tool("execute_action", {"action": {"type": "wait", "seconds": 0}})
@@ -82,30 +81,30 @@ async def test_a_client_that_cannot_elicit_gets_a_clear_refusal(app: TkApp, tmp_
     text = result.content[0].text
     assert "rule `confirm`" in text and "does not support MCP elicitation" in text and "Nothing was done" in text
     assert not waited.is_error and not dry.is_error  # no input, or no sending: nothing to confirm
-    assert settle_app(app)["events"]["submit_clicks"] == before["submit_clicks"]
+    assert app.settle()["events"]["submit_clicks"] == before["submit_clicks"]
 
 
 async def test_always_asks_even_for_a_left_click(app: TkApp, tmp_path: Path) -> None:
     person = Person()
-    before = settle_app(app)["events"]["submit_clicks"]
+    before = app.settle()["events"]["submit_clicks"]
     async with serve(tmp_path, {"VLM_DESKTOP_POLICY__CONFIRM": "always"}, elicitation_callback=person) as client:
         result = await client.call_tool("execute_action", {"action": {"type": "click", **center(app, "submit")}})
     assert not result.is_error and len(person.questions) == 1
-    assert settle_app(app)["events"]["submit_clicks"] == before + 1
+    assert app.settle()["events"]["submit_clicks"] == before + 1
 
 
 async def test_an_unanswered_question_times_out_into_a_refusal(app: TkApp, tmp_path: Path) -> None:
     # Only the mid-call request can go unanswered while the server waits; a round trip leaves the wait to the client.
     person = Person(hang=True)
     env = {**DESTRUCTIVE, "VLM_DESKTOP_POLICY__CONFIRM_TIMEOUT": "0.3"}
-    before = settle_app(app)["events"]["right_clicks"]
+    before = app.settle()["events"]["right_clicks"]
     with anyio.fail_after(30):
         async with serve(tmp_path, env, elicitation_callback=person, mode="legacy") as client:
             result = await client.call_tool(
                 "execute_action", {"action": {"type": "right_click", **center(app, "notes")}}
             )
     assert result.is_error and "nobody confirmed it within 0.3 s" in result.content[0].text
-    assert settle_app(app)["events"]["right_clicks"] == before
+    assert app.settle()["events"]["right_clicks"] == before
 
 
 async def test_a_replayed_action_id_needs_no_second_confirmation(app: TkApp, tmp_path: Path) -> None:
@@ -119,7 +118,7 @@ async def test_a_replayed_action_id_needs_no_second_confirmation(app: TkApp, tmp
 
 
 async def test_the_confirmation_parameter_is_not_a_tool_argument(app: TkApp, tmp_path: Path) -> None:
-    before = settle_app(app)["events"]["right_clicks"]
+    before = app.settle()["events"]["right_clicks"]
     async with serve(tmp_path, DESTRUCTIVE) as client:  # a client that cannot elicit
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         smuggled = await client.call_tool(
@@ -129,7 +128,7 @@ async def test_the_confirmation_parameter_is_not_a_tool_argument(app: TkApp, tmp
     assert set(tools["execute_action"].input_schema["properties"]) == {"action", "dry_run", "action_id"}
     # Refused as an unknown argument before the confirmation machinery even looks at it.
     assert smuggled.is_error and "Extra inputs are not permitted" in smuggled.content[0].text
-    assert settle_app(app)["events"]["right_clicks"] == before
+    assert app.settle()["events"]["right_clicks"] == before
 
 
 class MovingPerson(Person):
@@ -157,5 +156,5 @@ async def test_an_approval_does_not_cover_a_click_that_moved(app: TkApp, tmp_pat
         result = await client.call_tool("execute_action", {"action": {"type": "click_text", "text": "Cancel"}})
     assert result.is_error and "differs from what the person approved" in result.content[0].text
     assert len(person.questions) == 1
-    assert settle_app(app)["events"]["cancel_clicks"] == 0
+    assert app.settle()["events"]["cancel_clicks"] == 0
     assert [r["status"] for r in records(tmp_path) if r["kind"] == "outcome"] == ["refused"]

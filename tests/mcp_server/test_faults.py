@@ -7,14 +7,14 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.conftest import needs_display
+from tests.support.inprocess import connect
+from tests.support.markers import needs_display
+from tests.support.scenarios import scenario_for
 from tests.support.servers import free_port
 from tests.support.standin import StandIn
-from tests.support.tkapp import TkApp
-from tests.test_e2e import scenario_for
-from tests.test_tools_inprocess import _display_env, connect  # noqa: F401  (fixture reuse)
+from tests.support.tkapp import TkApp, nothing_but_the_marker
 
-pytestmark = [needs_display]
+pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
 FAST = {"VLM_DESKTOP_MODEL__READ_TIMEOUT": "2", "VLM_DESKTOP_MODEL__RETRIES": "1"}
 PLAN = [{"action": "left_click", "target": "submit"}]
@@ -46,7 +46,7 @@ async def test_model_faults_become_error_results(
     assert expected in result.content[0].text
     if fault in ("garbage", "truncated"):
         assert "--- model output ---" in result.content[0].text
-    assert app.state()["events"] == before
+    assert nothing_but_the_marker(before, app.settle()["events"])
 
 
 async def test_out_of_range_and_swapped_answers_are_clamped_into_the_screen(app: TkApp, standin: StandIn) -> None:

@@ -37,11 +37,11 @@ from engine.ocr.int8 import (
     verdict_path,
 )
 from engine.ocr.reader import OcrEngine, OcrSettings, shipped_model, to_bgr
-from tests.conftest import needs_display
+from tests.support.markers import needs_display
+from tests.support.ocr_screens import by_text, form
 from tests.support.servers import ROOT, spawn_stdio
+from tests.support.stdio import INIT, StdioServer, rpc
 from tests.support.xvfb import Xvfb
-from tests.test_ocr import by_text, form
-from tests.test_stdio_fuzz import INIT, StdioServer, rpc
 
 
 @pytest.fixture(scope="module")

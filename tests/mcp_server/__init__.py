@@ -1,0 +1,1 @@
+"""Tests of mcp_server/: configuration, the MCP protocol surface, transports, robustness under faults and load."""
