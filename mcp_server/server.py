@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
@@ -28,9 +29,11 @@ from mcp_server.config import Settings
 from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, question_resolver
 from mcp_server.lifespan import SharedRuntime
 from mcp_server.remedies import remedy
+from mcp_server.tasks import register_task_extras, task_manager
 from tools.errors import ToolFailure
 from tools.registry import TOOLS, Outcome, ToolSpec
 from tools.runtime import Asked, Caller, Confirm, Runtime, cannot_confirm
+from tools.task.specs import task_tools
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +172,11 @@ def _params(spec: ToolSpec, arguments: dict[str, Any]) -> BaseModel:
 def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCPServer[Any]:
     """The MCP server with every registered tool; resources open with the first session."""
     shared = shared or SharedRuntime(settings)
+    tasks = task_manager(settings)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with shared.session():
+        async with shared.session(), tasks.running():
             yield {}
 
     server: MCPServer[Any] = MCPServer(
@@ -183,7 +187,8 @@ def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCP
         lifespan=lifespan,
         log_level=settings.server.log_level,
     )
-    for spec in TOOLS:
+    # Relative file paths in a task's goal are taken from where the server was started.
+    for spec in [*TOOLS, *task_tools(tasks, str(Path.cwd()))]:
         server.add_tool(
             _bind(spec, shared),
             name=spec.name,
@@ -193,6 +198,7 @@ def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCP
             structured_output=True,
         )
         _forbid_unknown_arguments(server, spec.name)
+    register_task_extras(server, tasks)
     return server
 
 

@@ -17,6 +17,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.config import ConfigError, Settings
+from mcp_server.tasks import trajectories_root
+from mcp_server.viewer import Viewer, runs_under, with_viewer
 
 
 def is_loopback(host: str) -> bool:
@@ -94,6 +96,9 @@ def http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
         app = server.sse_app(transport_security=security, host=cfg.host)
     else:
         app = server.streamable_http_app(transport_security=security, host=cfg.host)
+    # The task viewer at /viewer, behind the same Host check and bearer token as the MCP endpoint.
+    viewer = Viewer(runs_under(trajectories_root(settings))).app(security.allowed_hosts)
+    app = with_viewer(app, viewer)
     if cfg.auth_token is not None:
         app = BearerAuth(app, cfg.auth_token.get_secret_value())
     return app

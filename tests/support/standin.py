@@ -26,7 +26,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -478,6 +478,7 @@ class StandIn:
         self._faults_applied = 0
         self._requests: list[dict[str, Any]] = []
         self._counter = 0
+        self._planner: Callable[[], Mapping[str, Any]] | None = None
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -513,6 +514,13 @@ class StandIn:
             self._scenario = new
             self._plan_index = 0
             self._faults_applied = 0
+
+    def set_planner(self, planner: Callable[[], Mapping[str, Any]] | None) -> None:
+        """Plan from the live application instead of the scenario's fixed plan: each planning request
+        takes its step from ``planner()`` (a plan step, as in :attr:`Scenario.plan`); ``None`` goes back
+        to the scenario's plan."""
+        with self._lock:
+            self._planner = planner
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -596,7 +604,9 @@ class StandIn:
         step: dict[str, Any] | None = None
         try:
             if kind == "plan":
-                step = offered_step(self._take_step(scenario), offered_actions(body["messages"]))
+                planner = self._planner
+                planned = dict(planner()) if planner is not None else self._take_step(scenario)
+                step = offered_step(planned, offered_actions(body["messages"]))
                 content = plan_answer(scenario, step, fault)
             elif kind == "point":
                 content = point_answer(scenario, body["messages"], fault)

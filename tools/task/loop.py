@@ -18,16 +18,17 @@ answers such a repeat (``model_pass: cached``).
 from __future__ import annotations
 
 import logging
+import posixpath
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import anyio
 
 from engine.geometry import box_grown
-from tools.actions.vocabulary import Action, Click, ClickElement, ClickText, Done, DoubleClick, RightClick
+from tools.actions.vocabulary import Action, Click, ClickElement, ClickText, Done, DoubleClick, RightClick, UploadFile
 from tools.answer_cache import AnswerCache
 from tools.describe import settled_capture, text_to_screen
 from tools.desktop.capture import Capture
@@ -63,6 +64,8 @@ class TaskOptions:
     max_reasoning_steps: int | None = None
     monitor: int | None = None
     semantic: bool = True
+    cwd: str | None = None
+    """Relative file paths the model names (upload_file) are taken from here; without it they are refused."""
 
     def settings(self) -> dict[str, Any]:
         """The options as the trajectory records them."""
@@ -323,6 +326,12 @@ class TaskLoop:
         await self.save(f"step {step.index}: {step.summary}")
         result: ExecuteResult | None = None
         fatal: Ending | None = None
+        if isinstance(action, UploadFile) and self.options.cwd and not PurePath(action.path).is_absolute():
+            # The goal's "./images/headset.jpg" means the one where the task was started.
+            path = posixpath.normpath(str(PurePath(self.options.cwd, action.path)))
+            action = action.model_copy(update={"path": path})
+            step.action = action.model_dump(mode="json", exclude_none=True)
+            step.summary = action.summary()
         try:
             result = await execute_action(self.runtime, action, self.options.dry_run, self.caller, action_id)
         except ActionRefused as exc:

@@ -108,7 +108,7 @@ class TaskManager:
         handle = self._tasks.get(task_id)
         if handle is not None:
             return handle.trajectory
-        if not _safe(task_id):
+        if not files.safe_name(task_id):
             raise InvalidAction(f"{task_id!r} is not a task id")
         try:
             return files.load(self.root / task_id)
@@ -148,7 +148,3 @@ class TaskManager:
     def recent_ids(self, limit: int = 5) -> list[str]:
         """The ids of the newest tasks."""
         return [folder.name for folder in files.folders(self.root)[:limit]]
-
-
-def _safe(task_id: str) -> bool:
-    return bool(task_id) and all(c.isalnum() or c in "-_." for c in task_id) and not task_id.startswith(".")

@@ -189,6 +189,11 @@ def folders(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
+def safe_name(name: str) -> bool:
+    """Whether ``name`` is a plain file or task name (no path, nothing hidden)."""
+    return bool(name) and all(c.isalnum() or c in "-_." for c in name) and not name.startswith(".")
+
+
 def summary(trajectory: Trajectory) -> dict[str, Any]:
     """The few fields a list of runs shows."""
     return {

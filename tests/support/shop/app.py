@@ -11,13 +11,17 @@
         assert submission["image"]["sha256"] == hashlib.sha256(data).hexdigest()
 
 Routes: ``/`` and ``/products`` (the list), ``/products/new`` (the form), ``POST /products``
-(records the submission and answers "Published" / "已发布"), ``/dashboard``, ``/orders``,
-``/customers``, ``/settings`` (empty pages). Every request is recorded in :attr:`ShopServer.requests`.
+(records the submission; "Publish" answers "Published" / "已发布", "Save draft" "Draft saved"),
+``POST /products/delete`` (the destructive distractor: recorded in :attr:`ShopServer.deletes`),
+``POST /_geometry`` (each page's own report of its layout, see :attr:`ShopServer.layout`),
+``/dashboard``, ``/orders``, ``/customers``, ``/settings`` (empty pages). Every request is recorded
+in :attr:`ShopServer.requests`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -131,6 +135,12 @@ class ShopServer:
         self.requests: list[dict[str, Any]] = []
         #: The product rows the list shows; a published product is appended.
         self.products: list[tuple[str, str, str, int, bool]] = list(self.variant.seed_products)
+        #: Every press of the form's "Delete" button (the form's fields as sent).
+        self.deletes: list[Submission] = []
+        #: The latest layout report of the page shown: ``{"page", "path", "reason", "focused", "elements":
+        #: [{"tag", "type", "id", "name", "text", "value", "files", "box": [x1, y1, x2, y2] screen px}]}``.
+        self.layout: dict[str, Any] | None = None
+        self.layouts = 0
         self._cond = threading.Condition()
         self._next_submission = 0
         self._httpd: ThreadingHTTPServer | None = None
@@ -230,6 +240,26 @@ class ShopServer:
             self.requests.append({"method": method, "path": path, "query": query, "time": time.monotonic()})
             self._cond.notify_all()
 
+    def wait_for_layout(self, page: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until the page named ``page`` (its ``data-page``) has reported its layout; the report."""
+
+        def found() -> dict[str, Any] | None:
+            return self.layout if self.layout is not None and self.layout.get("page") == page else None
+
+        result: dict[str, Any] = self._wait(found, timeout, f"a layout report of page {page!r}")
+        return result
+
+    def _record_layout(self, report: dict[str, Any]) -> None:
+        with self._cond:
+            self.layout = report
+            self.layouts += 1
+            self._cond.notify_all()
+
+    def _record_delete(self, submission: Submission) -> None:
+        with self._cond:
+            self.deletes.append(submission)
+            self._cond.notify_all()
+
     def _record_submission(self, submission: Submission) -> None:
         with self._cond:
             self.received.append(submission)
@@ -242,7 +272,7 @@ class ShopServer:
                         f"NEW-{len(self.received):04d}",
                         str(submission.get("price") or ""),
                         int(stock) if stock.isdigit() else 0,
-                        True,
+                        submission.get("intent") != "draft",
                     )
                 )
             self._cond.notify_all()
@@ -301,7 +331,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "<h1>413 Too large</h1>")
             return
         body = self.rfile.read(length)
-        if split.path != "/products":
+        if split.path == "/_geometry":
+            try:
+                report = json.loads(body)
+            except ValueError:
+                self._send(HTTPStatus.BAD_REQUEST, "not JSON", "text/plain")
+                return
+            self.shop._record_layout(report)
+            self._send(HTTPStatus.NO_CONTENT, "")
+            return
+        if split.path not in ("/products", "/products/delete"):
             self._send(HTTPStatus.NOT_FOUND, "<h1>404 Not Found</h1>")
             return
         content_type = self.headers.get("Content-Type", "")
@@ -312,6 +351,10 @@ class _Handler(BaseHTTPRequestHandler):
                 submission = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         except MultipartError as exc:
             self._send(HTTPStatus.BAD_REQUEST, f"<h1>400 Bad Request</h1><p>{exc}</p>")
+            return
+        if split.path == "/products/delete":
+            self.shop._record_delete(submission)
+            self._send(HTTPStatus.OK, pages.render_deleted(self.shop.variant))
             return
         self.shop._record_submission(submission)
         self._send(HTTPStatus.OK, pages.render_published(self.shop.variant, submission))

@@ -1,4 +1,9 @@
-"""The shop admin's HTML: plain pages with inline CSS, no scripts, no external resources.
+"""The shop admin's HTML: plain pages with inline CSS, no external resources.
+
+Each page runs one small script, :data:`REPORT_SCRIPT`: it sends the page's element geometry
+(``getBoundingClientRect`` in screen pixels), the fields' values and the chosen files to the
+server (``POST /_geometry``) on load and after every input, so a stand-in model can plan from the
+real layout. It changes nothing on the page.
 
 Every page has the same chrome: a sidebar (brand and navigation) and a top bar with a breadcrumb,
 then a content area with cards. :func:`render_products`, :func:`render_new_product`,
@@ -148,6 +153,7 @@ h2 {{ font-size: 1.05em; margin: 0 0 16px; font-weight: 600; }}
   border: 1px solid transparent; cursor: pointer; }}
 .btn-primary {{ background: {p["primary"]}; color: {p["primary_text"]}; }}
 .btn-ghost {{ background: transparent; color: {p["text"]}; border-color: {p["card_border"]}; }}
+.btn-danger {{ background: transparent; color: #dc2626; border-color: #fca5a5; }}
 .search {{ width: 280px; }}
 table {{ width: 100%; border-collapse: collapse; }}
 th {{ text-align: left; font-weight: 600; color: {p["muted"]}; font-size: 0.9em; padding: 10px 12px;
@@ -199,7 +205,52 @@ def _nav(v: ShopVariant, active: str) -> str:
     return "\n".join(items)
 
 
-def page(v: ShopVariant, title: str, body: str, *, active: str = "nav_products", crumbs: Sequence[str] = ()) -> str:
+REPORT_SCRIPT = """
+(function () {
+  function text(el) {
+    if (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT") {
+      var label = el.id && document.querySelector('label[for="' + el.id + '"]');
+      return (label ? label.textContent : el.placeholder || "").trim();
+    }
+    return (el.innerText || el.textContent || "").trim().slice(0, 200);
+  }
+  function report(reason) {
+    // Screen pixels: the window's position plus the browser's own frame above and left of the page.
+    var left = window.screenX + (window.outerWidth - window.innerWidth);
+    var top = window.screenY + (window.outerHeight - window.innerHeight);
+    var elements = [];
+    document.querySelectorAll("a, button, input, select, textarea, label, h1, h2").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width || !r.height) return;
+      elements.push({
+        tag: el.tagName.toLowerCase(), type: el.type || null, id: el.id || null, name: el.name || null,
+        text: text(el), value: "value" in el && el.type !== "file" ? el.value : null,
+        files: el.files ? Array.prototype.map.call(el.files, function (f) { return f.name; }) : null,
+        box: [Math.round(left + r.left), Math.round(top + r.top), Math.round(left + r.right) - 1,
+              Math.round(top + r.bottom) - 1]
+      });
+    });
+    var body = JSON.stringify({page: document.body.dataset.page, path: location.pathname, reason: reason,
+      focused: document.activeElement ? document.activeElement.id || null : null, elements: elements});
+    fetch("/_geometry", {method: "POST", body: body, keepalive: true, headers: {"Content-Type": "application/json"}});
+  }
+  window.addEventListener("load", function () { report("load"); });
+  window.addEventListener("resize", function () { report("resize"); });
+  document.addEventListener("input", function () { report("input"); }, true);
+  document.addEventListener("change", function () { report("change"); }, true);
+})();
+"""
+
+
+def page(
+    v: ShopVariant,
+    title: str,
+    body: str,
+    *,
+    active: str = "nav_products",
+    crumbs: Sequence[str] = (),
+    name: str = "page",
+) -> str:
     """A whole document: sidebar, top bar with a breadcrumb, and ``body`` in the content area."""
     trail = [escape(v.texts["breadcrumb_home"]), *(escape(c) for c in crumbs[:-1])]
     last = f"<b>{escape(crumbs[-1])}</b>" if crumbs else ""
@@ -215,7 +266,7 @@ def page(v: ShopVariant, title: str, body: str, *, active: str = "nav_products",
 <title>{escape(title)} · {escape(v.texts["brand"])}</title>
 <style>{_css(v)}</style>
 </head>
-<body>
+<body data-page="{name}">
 <aside class="sidebar">
 <div class="brand"><span class="logo"></span><span>{escape(v.texts["brand"])}</span></div>
 <nav class="nav">
@@ -228,6 +279,7 @@ def page(v: ShopVariant, title: str, body: str, *, active: str = "nav_products",
 {body}
 </main>
 </div>
+<script>{REPORT_SCRIPT}</script>
 </body>
 </html>
 """
@@ -264,7 +316,7 @@ def render_products(v: ShopVariant, products: Sequence[tuple[str, str, str, int,
 </tbody>
 </table>
 </section>"""
-    return page(v, t["products_title"], body, crumbs=[t["nav_products"]])
+    return page(v, t["products_title"], body, crumbs=[t["nav_products"]], name="products")
 
 
 def _control(v: ShopVariant, name: str) -> str:
@@ -332,7 +384,9 @@ def render_new_product(v: ShopVariant) -> str:
     body = f"""<form method="post" action="/products" enctype="multipart/form-data" autocomplete="off">
 <div class="head"><h1>{escape(t["new_product_title"])}</h1>
 <div class="head-actions"><a class="btn btn-ghost" href="/products">{escape(t["cancel"])}</a>
-<button class="btn btn-primary" type="submit">{escape(t["publish"])}</button></div></div>
+<button class="btn btn-danger" type="submit" formaction="/products/delete" formnovalidate>{escape(t["delete"])}</button>
+<button class="btn btn-ghost" type="submit" name="intent" value="draft">{escape(t["save_draft"])}</button>
+<button class="btn btn-primary" type="submit" name="intent" value="publish">{escape(t["publish"])}</button></div></div>
 <div class="columns">
 <section class="card"><h2>{escape(t["section_basic"])}</h2>
 {fields}
@@ -343,12 +397,15 @@ def render_new_product(v: ShopVariant) -> str:
 </section>
 </div>
 </form>"""
-    return page(v, t["new_product_title"], body, crumbs=[t["nav_products"], t["new_product_title"]])
+    return page(v, t["new_product_title"], body, crumbs=[t["nav_products"], t["new_product_title"]], name="new")
 
 
 def render_published(v: ShopVariant, submission: Mapping[str, Any]) -> str:
-    """The answer to a POST: "Published" and the submitted values, one per label."""
+    """The answer to a POST: "Published" (or "Draft saved") and the submitted values, one per label."""
     t, lab = v.texts, v.labels
+    draft = submission.get("intent") == "draft"
+    heading = t["draft_saved"] if draft else t["published"]
+    message = "" if draft else t["published_message"]
     items = []
     for name in ("name", "price", "stock", "category", "description"):
         items.append(f"<dt>{escape(lab[name])}</dt><dd>{escape(str(submission.get(name) or '—'))}</dd>")
@@ -358,12 +415,19 @@ def render_published(v: ShopVariant, submission: Mapping[str, Any]) -> str:
     featured = t["yes"] if submission.get("featured") else t["no"]
     items.append(f"<dt>{escape(lab['featured'])}</dt><dd>{escape(featured)}</dd>")
     body = f"""<section class="card"><div class="banner"><div class="tick">✓</div>
-<div><h1>{escape(t["published"])}</h1><div class="hint">{escape(t["published_message"])}</div></div></div></section>
+<div><h1>{escape(heading)}</h1><div class="hint">{escape(message)}</div></div></div></section>
 <section class="card"><dl>{"".join(items)}</dl></section>
 <div class="actions">
 <a class="btn btn-ghost" href="/products">{escape(t["back_to_products"])}</a>
 <a class="btn btn-primary" href="/products/new">{escape(t["add_another"])}</a></div>"""
-    return page(v, t["published"], body, crumbs=[t["nav_products"], t["published"]])
+    return page(v, heading, body, crumbs=[t["nav_products"], heading], name="draft" if draft else "published")
+
+
+def render_deleted(v: ShopVariant) -> str:
+    """The answer to "Delete": the form is thrown away."""
+    t = v.texts
+    body = f'<div class="head"><h1>{escape(t["deleted"])}</h1></div>'
+    return page(v, t["deleted"], body, crumbs=[t["nav_products"], t["deleted"]], name="deleted")
 
 
 def render_placeholder(v: ShopVariant, nav_key: str) -> str:
@@ -373,4 +437,4 @@ def render_placeholder(v: ShopVariant, nav_key: str) -> str:
         f'<div class="head"><h1>{escape(title)}</h1></div>'
         f'<section class="card"><p class="hint">{escape(v.texts["empty_page"])}</p></section>'
     )
-    return page(v, title, body, active=nav_key, crumbs=[title])
+    return page(v, title, body, active=nav_key, crumbs=[title], name=nav_key.removeprefix("nav_"))

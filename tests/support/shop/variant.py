@@ -126,6 +126,12 @@ TEXT_CHOICES: dict[Lang, dict[str, tuple[str, ...]]] = {
     },
 }
 
+#: Texts of the form's other buttons. Kept out of :data:`TEXT_CHOICES` so random variants stay as they were.
+EXTRA_TEXTS: dict[Lang, dict[str, str]] = {
+    "en": {"save_draft": "Save draft", "delete": "Delete", "draft_saved": "Draft saved", "deleted": "Deleted"},
+    "zh": {"save_draft": "保存草稿", "delete": "删除", "draft_saved": "草稿已保存", "deleted": "已删除"},
+}
+
 CATEGORIES: dict[Lang, tuple[str, ...]] = {
     "en": ("Apparel", "Electronics", "Home & Garden", "Toys", "Books"),
     "zh": ("服装", "数码电子", "家居园艺", "玩具", "图书"),
@@ -176,6 +182,8 @@ class ShopVariant:
         self.texts = {**defaults[1], **self.texts}
         if not self.categories:
             self.categories = CATEGORIES[self.lang]
+        for key, text in EXTRA_TEXTS[self.lang].items():
+            self.texts.setdefault(key, text)
         self.texts.setdefault("choose_file", CHROMIUM_CHOOSE_FILE)
         self.texts.setdefault("no_file_chosen", CHROMIUM_NO_FILE_CHOSEN)
 
