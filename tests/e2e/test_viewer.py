@@ -15,10 +15,9 @@ from PIL import Image
 
 from mcp_server.viewer import Viewer, runs_under
 from tests.support.browser import HeadlessChromium, Page, chromium_missing
-from tests.support.fake_desktop import FakeDesktop
+from tests.support.fake_desktop import DONE, GOAL, PAGES, FakeDesktop, click, runtime_on, scenario
 from tests.support.servers import free_port
 from tests.support.standin import StandIn
-from tests.tools.test_task_loop import DONE, GOAL, PAGES, click, runtime_on, scenario
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.trajectory import Recorder, Trajectory, load
 

@@ -8,14 +8,22 @@ so every page looks different, and :attr:`clicks` records every click with the p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image, ImageDraw
 
 from engine.geometry import Frame
+from engine.vlm.backends.openai_http import OpenAIHTTPBackend
+from engine.vlm.vision import VisionEngine
+from tests.support.standin import Scenario, StandIn
 from tools.desktop.capture import Capture, Monitor
 from tools.desktop.inputs import InputEvent
+from tools.runtime import Runtime
+from tools.safety.policy import Policy
+from tools.settings import ToolSettings
 
 
 @dataclass(frozen=True)
@@ -85,3 +93,40 @@ class FakeDesktop:
                 if x1 <= event.x <= x2 and y1 <= event.y <= y2:
                     self.page = button.opens
                     break
+
+
+# --- a shop in four pages, and a runtime on it ----------------------------------------------------
+
+PAGES = {
+    "home": [Button("Products", (40, 100, 200, 140), "products"), Button("Help", (40, 160, 200, 200), "help")],
+    "products": [Button("Add product", (300, 60, 460, 100), "form")],
+    "form": [Button("Publish", (600, 500, 740, 540), "published")],
+    "published": [],
+    "help": [],
+}
+"""home -> Products -> Add product -> Publish -> published (and a Help page off the path)."""
+GOAL = "publish a product"
+DONE = {"action": "terminate", "status": "success", "thought": "The product is published."}
+SETTINGS = ToolSettings(settle_timeout=0.3, settle_interval=0.02, capture_settle_timeout=0.1)
+
+
+def click(label: str, thought: str = "") -> dict[str, Any]:
+    """A stand-in plan step: left-click the button labelled ``label``."""
+    return {"action": "left_click", "target": label, "thought": thought or f"Click {label}."}
+
+
+def scenario(screen: FakeDesktop, plan: list[dict[str, Any]], **extra: Any) -> Scenario:
+    """Every button of every page, so plan steps can name any of them (the model 'sees' by label)."""
+    elements = [e for page in screen.pages for e in screen.elements(page)]
+    frame = {"x": 0, "y": 0, "width": screen.width, "height": screen.height}
+    return Scenario(frame=frame, elements=elements, plan=plan, **extra)
+
+
+@asynccontextmanager
+async def runtime_on(screen: FakeDesktop, standin: StandIn, policy: Policy | None = None) -> AsyncIterator[Runtime]:
+    """A runtime whose screen and input are ``screen`` and whose model is ``standin`` (over HTTP)."""
+    backend = OpenAIHTTPBackend(standin.base_url, "Qwen/Qwen3-VL-2B-Instruct")
+    try:
+        yield Runtime(SETTINGS, VisionEngine(backend), screen, screen, policy=policy or Policy())  # type: ignore[arg-type]
+    finally:
+        await backend.aclose()

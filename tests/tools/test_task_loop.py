@@ -3,56 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.vlm.backends.openai_http import OpenAIHTTPBackend
-from engine.vlm.vision import VisionEngine
-from tests.support.fake_desktop import Button, FakeDesktop
-from tests.support.standin import Scenario, StandIn
-from tools.runtime import Runtime
+from tests.support.fake_desktop import DONE, GOAL, PAGES, FakeDesktop, click, runtime_on, scenario
+from tests.support.standin import StandIn
 from tools.safety.policy import Policy
-from tools.settings import ToolSettings
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.trajectory import load
-
-SETTINGS = ToolSettings(settle_timeout=0.3, settle_interval=0.02, capture_settle_timeout=0.1)
-PAGES = {
-    "home": [Button("Products", (40, 100, 200, 140), "products"), Button("Help", (40, 160, 200, 200), "help")],
-    "products": [Button("Add product", (300, 60, 460, 100), "form")],
-    "form": [Button("Publish", (600, 500, 740, 540), "published")],
-    "published": [],
-    "help": [],
-}
-GOAL = "publish a product"
 
 
 def desktop() -> FakeDesktop:
     return FakeDesktop(PAGES, "home")
-
-
-@asynccontextmanager
-async def runtime_on(screen: FakeDesktop, standin: StandIn, policy: Policy | None = None) -> AsyncIterator[Runtime]:
-    backend = OpenAIHTTPBackend(standin.base_url, "Qwen/Qwen3-VL-2B-Instruct")
-    try:
-        yield Runtime(SETTINGS, VisionEngine(backend), screen, screen, policy=policy or Policy())  # type: ignore[arg-type]
-    finally:
-        await backend.aclose()
-
-
-def scenario(screen: FakeDesktop, plan: list[dict[str, Any]]) -> Scenario:
-    """Every button of every page, so plan steps can name any of them (the model 'sees' by label)."""
-    elements = [e for page in PAGES for e in screen.elements(page)]
-    return Scenario(frame={"x": 0, "y": 0, "width": 800, "height": 600}, elements=elements, plan=plan)
-
-
-def click(label: str, thought: str = "") -> dict[str, Any]:
-    return {"action": "left_click", "target": label, "thought": thought or f"Click {label}."}
-
-
-DONE = {"action": "terminate", "status": "success", "thought": "The product is published."}
 
 
 def plan_requests(standin: StandIn) -> list[dict[str, Any]]:
