@@ -12,12 +12,12 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server import __version__, eval_grounding
+from mcp_server import __version__, eval_grounding, task_cli
 from mcp_server.config import SHORTCUTS, ConfigError, audit_path, load_settings
 from mcp_server.lifespan import SharedRuntime
 from mcp_server.server import build_server
 from mcp_server.transports import check_exposure, serve
-from tools.safety.audit import entry_json, format_entry, read_entries
+from tools.safety.audit_records import entry_json, format_entry, read_entries
 
 log = logging.getLogger("vlm_desktop_mcp")
 
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--last", type=int, metavar="N", help="only the last N actions")
     # eval-grounding: click accuracy of the OCR / model / hybrid locators (mcp_server/eval_grounding.py).
     eval_grounding.add_parser(commands)
+    task_cli.add_parsers(commands)  # run-task, replay, view (mcp_server/task_cli.py)
     return parser
 
 
@@ -103,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "eval-grounding":
         configure_logging("WARNING")
         return eval_grounding.run(args, os.environ)
+    if args.command == "view":
+        configure_logging("WARNING")
+        return task_cli.view(args)
     flags = {key: getattr(args, key, None) for key in SHORTCUTS}
     try:
         settings = load_settings(flags, os.environ, args.config)
@@ -110,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vlm-desktop-mcp: {exc}", file=sys.stderr)
         return 2
+    if args.command in ("run-task", "replay"):
+        configure_logging("WARNING")  # the progress display owns the terminal
+        settings = task_cli.with_confirm(settings, args.confirm)
+        return task_cli.run_task(args, settings) if args.command == "run-task" else task_cli.replay(args, settings)
     configure_logging(settings.server.log_level)
     log.info(
         "serving over %s; model %s via %s at %s%s",
