@@ -22,7 +22,11 @@ SINGLE = [Monitor(0, 0, 1366, 768, index=0), Monitor(0, 0, 1366, 768, index=1)]
 # Two monitors of different heights side by side: the bounding box has a dead strip under monitor 2.
 DUAL = [Monitor(0, 0, 3200, 1080, index=0), Monitor(0, 0, 1920, 1080, index=1), Monitor(1920, 0, 1280, 1024, index=2)]
 # The second monitor left of the primary, at negative x.
-LEFT = [Monitor(-1280, 0, 3200, 1080, index=0), Monitor(0, 0, 1920, 1080, index=1), Monitor(-1280, 0, 1280, 1024, index=2)]
+LEFT = [
+    Monitor(-1280, 0, 3200, 1080, index=0),
+    Monitor(0, 0, 1920, 1080, index=1),
+    Monitor(-1280, 0, 1280, 1024, index=2),
+]
 
 KEYS = {"ctrl", "shift", "alt", "enter", "esc", "tab", "win", "command", "pageup", "f5", "a", "t", "5", "+"}
 

@@ -310,7 +310,8 @@ def test_key_validation_loads_no_input_library(home: Path) -> None:
         "from tools.desktop.capture import Monitor\n"
         "from tools.actions.events import plan_events\n"
         "from tools.desktop.inputs import PyAutoGuiDriver\n"
-        "events = plan_events(Key(keys=['Control', 'S']), [Monitor(0, 0, 10, 10, index=0)], PyAutoGuiDriver().is_valid_key)\n"
+        "screen = [Monitor(0, 0, 10, 10, index=0)]\n"
+        "events = plan_events(Key(keys=['Control', 'S']), screen, PyAutoGuiDriver().is_valid_key)\n"
         "assert events[0].keys == ('ctrl', 's'), events\n"
         "assert 'pyautogui' not in sys.modules and 'Xlib' not in sys.modules\n"
     )
