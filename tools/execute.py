@@ -33,7 +33,7 @@ from tools.desktop.settle import fingerprint as screen_fingerprint
 from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
 from tools.results import Check, ExecuteResult
 from tools.runtime import Asked, Caller, Runtime
-from tools.safety.audit import fingerprint, new_id, screen_hash
+from tools.safety.audit_records import fingerprint, new_id, screen_hash
 from tools.safety.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
 
 log = logging.getLogger(__name__)
