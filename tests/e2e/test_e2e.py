@@ -33,7 +33,10 @@ async def test_describe_plan_execute_loop(transport: str, display: Xvfb, app: Tk
     standin.set_scenario(scenario_for(app, plan))
     async with mcp_client(transport, display.env(), ["--base-url", standin.base_url]) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(tools) == {"describe_screen", "plan_next_action", "execute_action"}
+        tasks = {"start_task", "get_task", "cancel_task"}
+        assert set(tools) == {"describe_screen", "plan_next_action", "execute_action", *tasks}
+        assert tools["get_task"].annotations.read_only_hint is True
+        assert tools["start_task"].annotations.destructive_hint is True
         assert tools["describe_screen"].annotations.read_only_hint is True
         assert tools["plan_next_action"].annotations.read_only_hint is True
         assert tools["execute_action"].annotations.destructive_hint is True
