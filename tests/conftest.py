@@ -21,9 +21,12 @@ from tests.support.xvfb import SCREEN, Xvfb, start_xvfb
 def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # The audit log defaults to ~/.local/state: tests must not write into the real home folder.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-        # One cache for the whole run (server subprocesses included): the INT8 OCR model is built once.
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        home = tmp_path_factory.mktemp("home")
+        patch.setenv("HOME", str(home))
+        # One cache for the whole run, so the INT8 OCR model is built once: the default folder, which
+        # the engine and in-process servers use (~/.cache), is also where server subprocesses look
+        # (their configuration resolves $XDG_CACHE_HOME).
+        patch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
         yield
 
 

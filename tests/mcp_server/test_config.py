@@ -1,14 +1,26 @@
-"""mcp_server/config.py and the CLI's handling of configuration errors."""
+"""mcp_server/config.py: each layer's settings composed (defaults < file < environment < flags), the
+README's configuration section, and the CLI's handling of configuration errors."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from engine.ocr.int8 import cache_dir
+from engine.ocr.settings import OcrSettings
+from engine.vlm.settings import EngineSettings
 from engine.vlm.thinking import ThinkingMode
 from mcp_server import cli
-from mcp_server.config import DEFAULT_BASE_URL, DEFAULT_MODEL, ConfigError, Settings, load_settings
+from mcp_server.config import DEFAULT_BASE_URL, DEFAULT_MODEL, ConfigError, Settings, from_env, load_settings
+from mcp_server.lifespan import make_screen_reader
+from tools.actions.vocabulary import TEXT_CEILING, FillInput, TypeText
+from tools.errors import ActionRefused
+from tools.safety.policy import Policy, check_action
+from tools.settings import ToolSettings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
@@ -22,14 +34,14 @@ def test_defaults() -> None:
     assert s == Settings()
     assert (s.model.name, s.model.backend, s.model.base_url) == (DEFAULT_MODEL, "sglang", DEFAULT_BASE_URL)
     assert DEFAULT_MODEL == "Qwen/Qwen3-VL-2B-Instruct" and DEFAULT_BASE_URL == "http://127.0.0.1:30000/v1"
-    assert s.model.thinking_mode is ThinkingMode.AUTO
-    assert (s.model.max_reasoning_steps, s.model.temperature, s.model.top_p) == (6, 0.0, None)
-    assert s.model.use_thinking_tokens is True
-    assert s.model.max_image_pixels == 1920 * 1088
+    assert s.model.engine.thinking_mode is ThinkingMode.AUTO
+    assert (s.model.engine.max_reasoning_steps, s.model.engine.temperature, s.model.engine.top_p) == (6, 0.0, None)
+    assert s.model.engine.use_thinking_tokens is True
+    assert s.model.engine.max_image_pixels == 1920 * 1088
     assert (s.server.transport, s.server.host, s.server.port, s.server.log_level) == (
         "stdio", "127.0.0.1", 8765, "INFO",
     )  # fmt: skip
-    assert (s.desktop.dry_run, s.desktop.monitor, s.desktop.failsafe, s.desktop.max_text_length) == (
+    assert (s.desktop.dry_run, s.desktop.monitor, s.desktop.failsafe, s.policy.max_text_length) == (
         False, 1, True, 10_000,
     )  # fmt: skip
 
@@ -57,9 +69,9 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
     s = load_settings({"model": "flag-model", "port": None, "transport": None}, env, path)
     assert s.model.name == "flag-model"  # flag > env > file
     assert s.model.base_url == "http://env:2/v1"  # env > file
-    assert s.model.temperature == 0.5  # env (section__key form) > file
+    assert s.model.engine.temperature == 0.5  # env (section__key form) > file
     assert s.server.port == 9100  # a flag of None was not given
-    assert s.model.max_reasoning_steps == 9  # file > default
+    assert s.model.engine.max_reasoning_steps == 9  # file > default
     assert s.server.host == "127.0.0.1"  # default
     assert load_settings(env=env, config_file=path).model.name == "env-model"
     assert load_settings(config_file=path).model.name == "file-model"
@@ -80,8 +92,9 @@ def test_qwen_web_ui_model_section_loads(tmp_path: Path) -> None:
         "  temperature: 0.6\n  top_p: 0.95\n  use_thinking_tokens: false\n",
     )
     m = load_settings(config_file=path).model
-    assert (m.name, m.thinking_mode, m.max_reasoning_steps) == ("Qwen/Qwen3-VL-8B-Thinking", ThinkingMode.AUTO, 12)
-    assert (m.temperature, m.top_p, m.use_thinking_tokens) == (0.6, 0.95, False)
+    e = m.engine
+    assert (m.name, e.thinking_mode, e.max_reasoning_steps) == ("Qwen/Qwen3-VL-8B-Thinking", ThinkingMode.AUTO, 12)
+    assert (e.temperature, e.top_p, e.use_thinking_tokens) == (0.6, 0.95, False)
 
 
 @pytest.mark.parametrize(
@@ -100,13 +113,13 @@ def test_qwen_web_ui_model_section_loads(tmp_path: Path) -> None:
 )
 def test_thinking_mode_aliases(tmp_path: Path, yaml_value: str, mode: ThinkingMode) -> None:
     path = write(tmp_path, f"model:\n  thinking_mode: {yaml_value}\n")
-    assert load_settings(config_file=path).model.thinking_mode is mode
+    assert load_settings(config_file=path).model.engine.thinking_mode is mode
 
 
 @pytest.mark.parametrize(("value", "mode"), [("false", ThinkingMode.OFF), ("native", ThinkingMode.NATIVE)])
 def test_thinking_from_environment(value: str, mode: ThinkingMode) -> None:
-    assert load_settings(env={"VLM_DESKTOP_THINKING": value}).model.thinking_mode is mode
-    assert load_settings(env={"VLM_DESKTOP_MODEL__THINKING_MODE": value}).model.thinking_mode is mode
+    assert load_settings(env={"VLM_DESKTOP_THINKING": value}).model.engine.thinking_mode is mode
+    assert load_settings(env={"VLM_DESKTOP_MODEL__THINKING_MODE": value}).model.engine.thinking_mode is mode
 
 
 @pytest.mark.parametrize(
@@ -168,7 +181,7 @@ def test_flag_shortcuts_and_log_level() -> None:
          "dry_run": True, "monitor": 0, "base_url": "http://x/v1"}
     )  # fmt: skip
     assert (s.server.host, s.server.log_level) == ("0.0.0.0", "DEBUG")
-    assert (s.model.backend, s.model.api_key, s.model.thinking_mode, s.model.base_url) == (
+    assert (s.model.backend, s.model.api_key, s.model.engine.thinking_mode, s.model.base_url) == (
         "none", "k", ThinkingMode.OFF, "http://x/v1",
     )  # fmt: skip
     assert (s.desktop.dry_run, s.desktop.monitor) == (True, 0)
@@ -216,3 +229,95 @@ def test_empty_section_means_defaults(tmp_path: Path) -> None:
 def test_mistyped_environment_variable_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"VLM_DESKTOP_TEMPERATURE.*VLM_DESKTOP_MODEL__TEMPERATURE"):
         load_settings(env={"VLM_DESKTOP_TEMPERATURE": "0.3"})
+
+
+# --- each setting defined once, by the layer that uses it ------------------------------------------
+
+
+def test_the_composed_defaults_are_each_layers_own() -> None:
+    s = Settings()
+    assert s.model.engine == EngineSettings()
+    assert s.desktop == ToolSettings()
+    assert s.policy == Policy()
+    assert OcrSettings.model_validate(s.ocr.model_dump(exclude={"enabled"})) == OcrSettings()
+    assert s.ocr.enabled is True
+
+
+def test_the_layers_get_their_settings_as_configured_not_copied() -> None:
+    env = {
+        "VLM_DESKTOP_MODEL__TEMPERATURE": "0.4",
+        "VLM_DESKTOP_MODEL__DESCRIBE_MAX_TOKENS": "512",
+        "VLM_DESKTOP_MONITOR": "2",
+        "VLM_DESKTOP_POLICY__RATE_LIMIT_ACTIONS": "7",
+        "VLM_DESKTOP_OCR__CACHE_SCREENS": "3",
+    }
+    s = load_settings(env=env)
+    assert (s.model.engine.temperature, s.model.engine.describe_max_tokens) == (0.4, 512)
+    assert s.desktop.monitor == 2 and s.policy.rate_limit_actions == 7
+    reader = make_screen_reader(s)
+    assert reader is not None and reader.engine.settings is s.ocr and reader.capacity == 3
+    assert make_screen_reader(load_settings(env={"VLM_DESKTOP_OCR__ENABLED": "false"})) is None
+
+
+def test_the_engine_keys_are_written_flat_and_errors_name_them_so(tmp_path: Path) -> None:
+    nested = load_settings(config_file=write(tmp_path, "model:\n  engine:\n    temperature: 0.2\n"))
+    flat = load_settings(config_file=write(tmp_path, "model:\n  temperature: 0.2\n", "flat.yaml"))
+    assert nested == flat and flat.model.engine.temperature == 0.2
+    with pytest.raises(ConfigError, match=r"model\.plan_max_tokens:"):
+        load_settings(env={"VLM_DESKTOP_MODEL__PLAN_MAX_TOKENS": "0"})
+
+
+def test_int8_dir_follows_xdg_cache_home(tmp_path: Path) -> None:
+    assert load_settings(env={"XDG_CACHE_HOME": str(tmp_path)}).ocr.int8_dir == tmp_path / "vlm-desktop-mcp" / "ocr"
+    assert cache_dir(tmp_path) == tmp_path / "vlm-desktop-mcp" / "ocr"
+    # Unset: the engine's default folder under the home directory.
+    assert load_settings().ocr.int8_dir is None
+    assert cache_dir() == Path.home() / ".cache" / "vlm-desktop-mcp" / "ocr"
+    # Set explicitly, the setting wins over the variable.
+    env = {"XDG_CACHE_HOME": str(tmp_path), "VLM_DESKTOP_OCR__INT8_DIR": str(tmp_path / "mine")}
+    assert load_settings(env=env).ocr.int8_dir == tmp_path / "mine"
+
+
+def test_the_retired_desktop_text_limit_still_counts(caplog: pytest.LogCaptureFixture) -> None:
+    old = load_settings(env={"VLM_DESKTOP_DESKTOP__MAX_TEXT_LENGTH": "50"})
+    assert old.policy.max_text_length == 50 and "desktop.max_text_length" in caplog.text and "deprecated" in caplog.text
+    both = {"VLM_DESKTOP_DESKTOP__MAX_TEXT_LENGTH": "50", "VLM_DESKTOP_POLICY__MAX_TEXT_LENGTH": "40"}
+    assert load_settings(env=both).policy.max_text_length == 40  # both limits used to apply: the smaller does
+
+
+def test_one_text_length_limit_is_enforced_with_the_configured_value() -> None:
+    policy = load_settings(env={"VLM_DESKTOP_POLICY__MAX_TEXT_LENGTH": "5"}).policy
+    check_action(policy, TypeText(text="abcde"))
+    for action in (TypeText(text="abcdef"), FillInput(label="Name", value="abcdef")):
+        with pytest.raises(ActionRefused, match="the text is 6 characters long; at most 5") as caught:
+            check_action(policy, action)
+        assert caught.value.rule == "max_text_length"
+    # The schema no longer refuses first: a limit above the old hard 10 000 applies as configured.
+    large = load_settings(env={"VLM_DESKTOP_POLICY__MAX_TEXT_LENGTH": str(TEXT_CEILING)}).policy
+    check_action(large, TypeText(text="x" * 50_000))
+    with pytest.raises(ConfigError, match=r"policy\.max_text_length"):
+        load_settings(env={"VLM_DESKTOP_POLICY__MAX_TEXT_LENGTH": str(TEXT_CEILING + 1)})
+
+
+# --- the README's configuration section ------------------------------------------------------------
+
+
+def _configuration_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("## Configuration") : readme.index("## Tests")]
+
+
+def test_readme_configuration_table_names_real_settings() -> None:
+    rows = re.findall(r"^\|.*?\| `(VLM_DESKTOP_\w+)` \| `(\w+)\.(\w+)` \|", _configuration_section(), re.M)
+    assert len(rows) >= 25
+    for variable, section, key in rows:
+        assert from_env({variable: "x"}) == {section: {key: "x"}}, variable
+        fields = Settings.model_fields[section].annotation.model_fields  # type: ignore[union-attr]
+        assert key in fields or (section == "model" and key in EngineSettings.model_fields), f"{section}.{key}"
+
+
+def test_readme_configuration_example_loads(tmp_path: Path) -> None:
+    example = re.search(r"```yaml\n(.*?)```", _configuration_section(), re.S)
+    assert example is not None
+    settings = load_settings(config_file=write(tmp_path, example.group(1)))
+    assert settings.policy.upload_roots == ("~/Documents", "~/Downloads")

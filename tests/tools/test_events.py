@@ -16,7 +16,8 @@ from tools.actions.vocabulary import Click, Done, DoubleClick, Drag, Key, Move, 
 from tools.desktop.capture import Monitor
 from tools.desktop.inputs import InputEvent, PyAutoGuiDriver, split_text
 from tools.desktop.keys import PYAUTOGUI_KEY_NAMES, normalize_chord, normalize_key, split_chord, valid_key_names
-from tools.errors import DesktopUnavailable, InvalidAction
+from tools.errors import ActionRefused, DesktopUnavailable, InvalidAction
+from tools.safety.policy import Policy, check_action
 
 SINGLE = [Monitor(0, 0, 1366, 768, index=0), Monitor(0, 0, 1366, 768, index=1)]
 # Two monitors of different heights side by side: the bounding box has a dead strip under monitor 2.
@@ -138,10 +139,16 @@ def test_control_characters_are_refused(text: str) -> None:
         events(TypeText(text=text))
 
 
-def test_text_length_limit() -> None:
-    assert events(TypeText(text="abcde"), max_text_length=5) == [InputEvent("write", text="abcde")]
-    with pytest.raises(InvalidAction, match="text is 6 characters; the limit is 5"):
-        events(TypeText(text="abcdef"), max_text_length=5)
+def test_text_length_limit_is_the_policys_one_rule() -> None:
+    # The events carry any text the schema admits; the configured limit is checked once, by the policy.
+    long = "a" * 20_000  # above the limit the event planner used to apply on its own
+    assert "".join(e.text or "" for e in events(TypeText(text=long))) == long
+    policy = Policy(max_text_length=5)
+    check_action(policy, TypeText(text="abcde"))
+    assert events(TypeText(text="abcde")) == [InputEvent("write", text="abcde")]
+    with pytest.raises(ActionRefused, match="the text is 6 characters long; at most 5") as caught:
+        check_action(policy, TypeText(text="abcdef"))
+    assert caught.value.rule == "max_text_length"
 
 
 def test_non_ascii_text_is_split_into_runs() -> None:

@@ -8,7 +8,6 @@ import pytest
 from mcp import Client
 
 from mcp_server.config import ConfigError, load_settings
-from mcp_server.resources import make_policy
 from mcp_server.server import build_server
 from tests.support.inprocess import records, serve
 from tests.support.markers import needs_display
@@ -169,13 +168,13 @@ def test_policy_from_configuration() -> None:
         "VLM_DESKTOP_POLICY__CONFIRM": "destructive",
         "VLM_DESKTOP_POLICY__UPLOAD_ROOTS": "~/Documents, /srv/uploads",
     }
-    policy = make_policy(load_settings(env=env))
+    policy = load_settings(env=env).policy
     assert policy.upload_roots == ("~/Documents", "/srv/uploads")
     assert policy.allowed_actions == {"click", "move"}
     assert policy.blocked_chords == (frozenset({"ctrl", "q"}), frozenset({"alt", "f4"}))
     assert policy.allowed_region == Region(10, 20, 300, 200)
-    assert (policy.rate_actions, policy.rate_seconds, policy.confirm) == (5, 10.0, "destructive")
-    default = make_policy(load_settings())
+    assert (policy.rate_limit_actions, policy.rate_limit_seconds, policy.confirm) == (5, 10.0, "destructive")
+    default = load_settings().policy
     assert frozenset({"ctrl", "alt", "delete"}) in default.blocked_chords
     assert default.allowed_region is None and default.confirm == "never"
 
