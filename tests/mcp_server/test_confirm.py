@@ -158,3 +158,27 @@ async def test_an_approval_does_not_cover_a_click_that_moved(app: TkApp, tmp_pat
     assert len(person.questions) == 1
     assert app.settle()["events"]["cancel_clicks"] == 0
     assert [r["status"] for r in records(tmp_path) if r["kind"] == "outcome"] == ["refused"]
+
+
+async def test_an_approved_semantic_action_is_prepared_once_when_nothing_moved(
+    app: TkApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's preparation (OCR, choosing the match) is what runs: the call does not resolve it again."""
+    import tools.execute
+
+    resolved: list[str] = []
+    real_resolve = tools.execute.resolve
+
+    async def counting_resolve(runtime: Any, action: Any, capture: Any = None) -> Any:
+        resolved.append(action.type)
+        return await real_resolve(runtime, action, capture)
+
+    monkeypatch.setattr(tools.execute, "resolve", counting_resolve)
+    person = Person()
+    env = {"VLM_DESKTOP_POLICY__CONFIRM": "always", "VLM_DESKTOP_OCR__ENABLED": "1"}
+    async with serve(tmp_path, env, elicitation_callback=person, mode="legacy") as client:
+        result = await client.call_tool("execute_action", {"action": {"type": "click_text", "text": "Cancel"}})
+    assert not result.is_error, result.content
+    assert len(person.questions) == 1 and "Cancel" in person.questions[0].message
+    assert resolved == ["click_text"]
+    assert app.settle()["events"]["cancel_clicks"] == 1
