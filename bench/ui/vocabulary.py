@@ -1,4 +1,4 @@
-"""Words, themes and fonts for bench/generate_ui.py: what the generated desktops show."""
+"""Words, themes and fonts for the generated desktops (bench/generate_ui.py, bench/ui/): what they show."""
 
 from __future__ import annotations
 
