@@ -18,6 +18,7 @@ from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.vision import VisionEngine
 from mcp_server.config import Settings, audit_path
 from mcp_server.remedies import remedy
+from tools.desktop.a11y.reader import A11yReader
 from tools.desktop.capture import MssCapturer
 from tools.desktop.inputs import PyAutoGuiDriver
 from tools.errors import AuditUnavailable
@@ -93,6 +94,7 @@ class SharedRuntime:
         self._backend: ChatBackend | None = None
         self._capturer: MssCapturer | None = None
         self._reader: ScreenReader | None = None
+        self._a11y: A11yReader | None = None
         # Policy, rate limit and audit log outlive sessions: reconnecting must not reset the rate limit.
         self.policy = settings.policy
         self.limiter = RateLimiter(self.policy.rate_limit_actions, self.policy.rate_limit_seconds)
@@ -115,6 +117,9 @@ class SharedRuntime:
         if self._backend is not None:
             await _check_model(self._backend)
         self._capturer = MssCapturer()
+        desktop = self.settings.desktop
+        if desktop.accessibility:  # connects when first used: a desktop without the bus costs nothing until then
+            self._a11y = A11yReader(None, desktop.accessibility_max_nodes, desktop.accessibility_max_seconds)
         self._reader = make_screen_reader(self.settings)
         if self._reader is not None:
             try:  # load now: the first describe_screen should not pay for it, and a broken install shows here
@@ -137,6 +142,7 @@ class SharedRuntime:
             limiter=self.limiter,
             audit=self.audit,
             ocr=self._reader,
+            a11y=self._a11y,
         )
 
     @asynccontextmanager
@@ -162,7 +168,10 @@ class SharedRuntime:
             self._capturer.close()
         if self._reader is not None:
             await anyio.to_thread.run_sync(self._reader.engine.close)
+        if self._a11y is not None:
+            self._a11y.close()
         self._reader = None
+        self._a11y = None
         self.runtime = None
         self._backend = None
         self._capturer = None

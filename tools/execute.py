@@ -23,15 +23,18 @@ import anyio
 from PIL import Image
 
 from engine.geometry import image_box_to_screen
+from tools.actions.desktop import Operation, monitor_of, require_focus
+from tools.actions.desktop import prepare as prepare_operation
 from tools.actions.events import AnyAction, plan_events
 from tools.actions.semantic import Stage, resolve
-from tools.actions.vocabulary import SEMANTIC_ACTIONS, Done, TypeText
+from tools.actions.vocabulary import DESKTOP_ACTIONS, SEMANTIC_ACTIONS, ClipboardWrite, Done, Key, TypeText
 from tools.desktop.capture import Capture, Monitor
 from tools.desktop.inputs import InputEvent
 from tools.desktop.settle import changed_box, wait_for_settle
 from tools.desktop.settle import fingerprint as screen_fingerprint
 from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
 from tools.results import Check, ExecuteResult
+from tools.results_desktop import WindowRef
 from tools.runtime import Asked, Caller, Runtime
 from tools.safety.audit_records import fingerprint, new_id, screen_hash
 from tools.safety.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
@@ -66,6 +69,8 @@ class PreparedAction:
     action: AnyAction
     stages: list[PreparedStage]
     seen: Capture | None = None
+    operation: Operation | None = None
+    """A desktop action's one operation (a window, an application, the clipboard) instead of input events."""
 
     @property
     def events(self) -> list[InputEvent]:
@@ -73,9 +78,15 @@ class PreparedAction:
         return [event for stage in self.stages for event in stage.events]
 
     @property
+    def performs(self) -> list[dict[str, Any]]:
+        """What it would send or do, as ``performed`` records it: input events, or the desktop operation."""
+        operation = [] if self.operation is None else [self.operation.to_dict()]
+        return [event.to_dict() for event in self.events] + operation
+
+    @property
     def digest(self) -> str:
-        """What would run, as a short hash of the input events (an approval is bound to it)."""
-        sent = json.dumps([event.to_dict() for event in self.events], sort_keys=True, separators=(",", ":"))
+        """What would run, as a short hash of the input events or operation (an approval is bound to it)."""
+        sent = json.dumps(self.performs, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(f"{self.action.type}\n{sent}".encode()).hexdigest()[:16]
 
 
@@ -106,15 +117,21 @@ def _replay(runtime: Runtime, action_id: str, action: dict[str, Any], dry: bool)
     return ExecuteResult.model_validate({**binding.result, "replayed": True})
 
 
-def _question(action: AnyAction, events: list[InputEvent], requester: str | None) -> str:
+def _question(prepared: PreparedAction, requester: str | None) -> str:
+    action, events, operation = prepared.action, prepared.events, prepared.operation
     who = f" ({requester})" if requester else ""
     lines = [f"An AI agent{who} wants to perform this action on your desktop: {action.summary()}."]
-    if isinstance(action, TypeText):
+    if isinstance(action, TypeText | ClipboardWrite):
         shown = action.text if len(action.text) <= 500 else action.text[:500] + "..."
-        lines.append(f"Text to type (chosen by the model, which reads untrusted screen content): {shown!r}")
-    lines.append("Input events: " + "; ".join(str(e.to_dict()) for e in events))
+        lines.append(f"Its text (chosen by the model, which reads untrusted screen content): {shown!r}")
+    if operation is not None:
+        lines.append(f"Desktop operation: {operation.describe()}")
+    else:
+        lines.append("Input events: " + "; ".join(str(e.to_dict()) for e in events))
     if is_destructive(action, events):
-        lines.append("It counts as destructive (typing, drags, right/middle clicks, modifier chords, delete).")
+        lines.append(
+            "It counts as destructive (typing, drags, right/middle clicks, modifier chords, delete, closing a window)."
+        )
     lines.append("Allow it?")
     return "\n".join(lines)
 
@@ -125,7 +142,7 @@ async def _confirm(runtime: Runtime, prepared: PreparedAction, caller: Caller) -
     if not needs_confirmation(policy, action, events):
         return
     answer: bool | None = None
-    asked = Asked(_question(action, events, caller.requester), prepared.digest, prepared)
+    asked = Asked(_question(prepared, caller.requester), prepared.digest, prepared)
     with anyio.move_on_after(policy.confirm_timeout) as scope:
         answer = await caller.confirm(asked)
     what = "every action" if policy.confirm == "always" else "destructive actions"
@@ -168,7 +185,7 @@ async def confirmation_question(
             return None
     if not needs_confirmation(runtime.policy, action, prepared.events):
         return None
-    return Asked(_question(action, prepared.events, requester), prepared.digest, prepared)
+    return Asked(_question(prepared, requester), prepared.digest, prepared)
 
 
 async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> PreparedAction:
@@ -176,6 +193,10 @@ async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) 
 
     Each primitive a semantic action resolves to passes the same policy check as if it were asked for directly.
     """
+    if isinstance(action, DESKTOP_ACTIONS):
+        return PreparedAction(action, [], None, await prepare_operation(runtime, action))  # type: ignore[arg-type]
+    if isinstance(action, TypeText | Key) and action.window is not None:
+        await require_focus(runtime, action.window)
     if isinstance(action, SEMANTIC_ACTIONS):
         resolved = await resolve(runtime, action)  # type: ignore[arg-type]
         stages, seen = resolved.stages, resolved.seen
@@ -216,10 +237,16 @@ async def _events(
     for primitive in primitives:
         if primitive is not action:
             check_action(runtime.policy, primitive)
-        events += await anyio.to_thread.run_sync(
-            partial(plan_events, primitive, monitors, runtime.driver.is_valid_key)
-        )
+        events += await anyio.to_thread.run_sync(partial(plan_events, primitive, monitors, runtime.driver.is_valid_key))
     return events
+
+
+async def _operate(runtime: Runtime, action: AnyAction, operation: Operation) -> list[Check]:
+    """Run a desktop operation and its check; a check that saw no effect fails the action."""
+    check = await operation.run()
+    if check.ok is False:
+        raise ActionFailed(operation.op, f"{action.type} failed: {check.detail}.")
+    return [check]
 
 
 async def _perform(
@@ -227,6 +254,11 @@ async def _perform(
 ) -> list[Check]:
     """Send each stage's events, then run its check; stop at the first check that saw no effect."""
     checks: list[Check] = []
+    if isinstance(action, TypeText | Key) and action.window is not None:
+        try:  # again at the last moment: focus may have moved while a person was asked to confirm
+            await require_focus(runtime, action.window)
+        except InvalidAction as exc:
+            raise ActionFailed("window", f"{action.type} was not sent: {exc}") from exc
     for prepared in stages:
         if prepared.stage.decide is not None:
             chosen = await prepared.stage.decide()
@@ -311,7 +343,7 @@ async def execute_action(
                 raise no_display
             if not dry:
                 await _confirm(runtime, prepared, caller)
-                if runtime.limiter is not None and events:
+                if runtime.limiter is not None and (events or prepared.operation is not None):
                     runtime.limiter.take()
             # A dry run sends nothing, so the screen it would have acted on is not worth a capture and a hash.
             before = None if no_display is not None or dry else await _grab_all(runtime)
@@ -319,7 +351,7 @@ async def execute_action(
             log.info("refused %s: %s", action.type, str(exc).splitlines()[0])
             await _audit(runtime, "unsent", record_id, recorded, "refused", performed=[], error=str(exc), **intent)
             raise
-        performed = [event.to_dict() for event in events]
+        performed = prepared.performs
         shot = None if before is None else await _screenshot(runtime, record_id, "before", before.image)
         digest = None if before is None else await anyio.to_thread.run_sync(screen_hash, before.image)
         if not dry:  # a dry run's intent and outcome are written together at the end (nothing is sent between)
@@ -335,14 +367,19 @@ async def execute_action(
             answer=answer,
             duration_ms=0.0,
             audit_id=record_id,
-            note="dry run: nothing was sent" if dry else None if events else "this action sends no input",
+            note="dry run: nothing was sent" if dry else None if performed else "this action sends no input",
         )
         sent: list[InputEvent] = []
+        operated: list[dict[str, Any]] = []
         try:
-            if not dry and events:
+            if not dry and performed:
                 assert before is not None  # a real action with no display was refused above
                 await caller.progress(0, 2, f"sending {action.type}")
-                checks = await _perform(runtime, action, stages, sent)
+                if prepared.operation is not None:
+                    operated.append(prepared.operation.to_dict())
+                    checks = await _operate(runtime, action, prepared.operation)
+                else:
+                    checks = await _perform(runtime, action, stages, sent)
                 await caller.progress(1, 2, "waiting for the screen to settle")
                 settled = await wait_for_settle(
                     lambda: _grab_image(runtime),
@@ -353,9 +390,12 @@ async def execute_action(
                 if box is not None and box[2] - box[0] <= CARET_WIDTH:
                     box = None
                 effect, note = _effect(box, checks)
-                performed = [event.to_dict() for event in sent]
-                if all(event.op == "sleep" for event in events):
+                performed = [event.to_dict() for event in sent] + operated
+                if events and all(event.op == "sleep" for event in events):
                     effect, note = "unverified", "a wait sends no input"
+                if isinstance(action, ClipboardWrite) and box is None:
+                    note = "the clipboard holds the text; nothing on screen shows it until it is pasted"
+                window = prepared.operation.window if prepared.operation is not None else None
                 result = result.model_copy(
                     update={
                         "performed": performed,
@@ -365,6 +405,7 @@ async def execute_action(
                         "effect": effect,
                         "checks": checks,
                         "note": note,
+                        "window": None if window is None else WindowRef.of(window, monitor_of(window, monitors)),
                     }
                 )
                 after = await _grab_all(runtime) if runtime.audit is not None and runtime.audit.screenshots else None
@@ -375,7 +416,7 @@ async def execute_action(
             error = str(exc) if isinstance(exc, ToolFailure) else f"{exc.__class__.__name__}: {exc}"
             if not isinstance(exc, Exception):
                 error = "cancelled while sending; the input may have been performed"
-            done = [event.to_dict() for event in sent] if isinstance(exc, ActionFailed) else performed
+            done = [event.to_dict() for event in sent] + operated if isinstance(exc, ActionFailed) else performed
             with anyio.CancelScope(shield=True):
                 await _audit(runtime, "outcome", record_id, "failed", done, error=error)
             raise

@@ -1,55 +1,26 @@
 """The tools as plain data: name, description, kind, parameters, result and handler.
 
-``mcp_server`` turns each :class:`ToolSpec` into an MCP tool; nothing here knows about MCP.
+``mcp_server`` turns each :class:`ToolSpec` into an MCP tool; nothing here knows about MCP. The
+screen tools are defined here; the desktop-structure family (windows, applications, the clipboard,
+waiting) in :mod:`tools.desktop_tools`. :data:`TOOLS` lists them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
 import anyio
-from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.actions.vocabulary import Action, catalogue
 from tools.describe import RegionArg, describe_screen
+from tools.desktop_tools import DESKTOP_TOOLS
 from tools.execute import confirmation_question, execute_action
 from tools.marks import draw_marks
 from tools.plan import plan_next_action
 from tools.results import DescribeResult, ExecuteResult, PlanResult
 from tools.runtime import Asked, Caller, Runtime
+from tools.spec import Handler, Outcome, Question, ToolSpec
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """A handler's result: the structured result, plus images to show the client."""
-
-    result: BaseModel
-    images: list[Image.Image] = field(default_factory=list)
-    text: str | None = None
-
-
-Handler = Callable[[Runtime, Any, Caller], Awaitable[Outcome]]
-"""``await handler(runtime, params, caller)``; ``caller`` carries progress, confirmation and the requester."""
-Question = Callable[[Runtime, Any, str | None], Awaitable[Asked | None]]
-"""``await question(runtime, params, requester)``: what to ask a person first, or ``None``."""
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """One tool. ``kind`` decides the MCP annotations: ``read`` tools only look, ``act`` tools change things."""
-
-    name: str
-    title: str
-    description: str
-    kind: Literal["read", "act"]
-    params: type[BaseModel]
-    result: type[BaseModel]
-    handler: Handler
-    question: Question | None = None
-    """For tools a person may have to confirm: the question to ask before the handler runs."""
+__all__ = ["TOOLS", "Handler", "Outcome", "Question", "ToolSpec"]
 
 
 class DescribeParams(BaseModel):
@@ -197,5 +168,6 @@ TOOLS: list[ToolSpec] = [
         handler=_execute,
         question=_execute_question,
     ),
+    *DESKTOP_TOOLS,
 ]
 """Every tool the server offers, in the order they are listed to clients."""

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tools.actions.vocabulary import Action
+from tools.results_desktop import WindowRef
 
 
 class ScreenInfo(BaseModel):
@@ -124,4 +125,7 @@ class ExecuteResult(BaseModel):
         False,
         description="True when this is the stored result of an earlier call with the same action_id: "
         "nothing was done again.",
+    )
+    window: WindowRef | None = Field(
+        None, description="A window action's window as it is afterwards, or the window a launched application opened."
     )

@@ -11,8 +11,10 @@ from PIL import Image
 from engine.ocr.cache import ScreenReader
 from engine.vlm.vision import Description, VisionEngine
 from tools.answer_cache import AnswerCache
+from tools.desktop.a11y.reader import A11yReader
 from tools.desktop.capture import Screen
 from tools.desktop.inputs import InputDriver
+from tools.desktop.platform import DesktopPlatform, native_desktop
 from tools.safety.audit import AuditLog
 from tools.safety.policy import Policy, RateLimiter
 from tools.settings import ToolSettings
@@ -80,6 +82,10 @@ class Runtime:
     ocr: ScreenReader | None = None
     """Offline OCR with its screen cache (``None``: OCR is off or not installed)."""
     answers: AnswerCache[Description] = field(default_factory=AnswerCache)
+    desktop: DesktopPlatform = field(default_factory=native_desktop)
+    """Windows, applications and the clipboard (X11 here; other platforms say they are not served)."""
+    a11y: A11yReader | None = None
+    """The accessibility tree reader (``None``: off)."""
     settled_screens: dict[tuple[int, int, int, int], Image.Image] = field(default_factory=dict)
     """The last settled fingerprint per capture area: a screen found exactly so again needs no settle wait."""
     """The model's describe answers by screen content, question and model."""

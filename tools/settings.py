@@ -35,3 +35,14 @@ class ToolSettings(BaseModel):
     failsafe: bool = Field(
         True, description="pyautogui's fail-safe: with the pointer in a screen corner, an action aborts."
     )
+    accessibility: bool = Field(
+        True,
+        description="Read the accessibility tree (AT-SPI) of the visible windows where applications expose one: "
+        "describe_screen lists its widgets (source a11y), click_text and fill_input use it first.",
+    )
+    accessibility_max_nodes: int = Field(
+        1500, ge=10, le=100_000, description="Accessibility nodes read per call at most, all windows together."
+    )
+    accessibility_max_seconds: float = Field(
+        2.0, gt=0, le=30, description="Seconds one reading of the accessibility trees may take at most."
+    )

@@ -3,7 +3,8 @@
 What ``plan_next_action`` proposes is exactly what ``execute_action`` accepts. All coordinates are
 absolute screen pixels, in the space pyautogui clicks in. Everything else that needs the list of
 actions (policy names, the tool description, audit summaries) derives it from here: a new action
-is a class here, its input events (tools/actions/events.py) or its resolution (tools/actions/semantic.py).
+is a class here, its input events (tools/actions/events.py), its resolution (tools/actions/semantic.py) or
+its desktop operation (tools/actions/desktop.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ Near = Annotated[
 OnMonitor = Annotated[
     int | None, Field(ge=0, le=16, description="Search only this monitor (1..); default: every monitor.")
 ]
+WindowName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        description="A window: its id from list_windows (e.g. '0x1a00003'), or a unique part of its title.",
+    ),
+]
+InWindow = Annotated[
+    WindowName | None,
+    Field(
+        description="The window that must have the keyboard (id or unique part of its title): the action is refused, "
+        "with nothing sent, when another window has it."
+    ),
+]
 
 
 class _Action(BaseModel):
@@ -35,6 +51,8 @@ class _Action(BaseModel):
 
     semantic: ClassVar[bool] = False
     """Resolved against the screen (OCR, the model, a snapshot) before it becomes input events."""
+    desktop: ClassVar[bool] = False
+    """Acts on windows, applications or the clipboard through the desktop platform, not with input events."""
 
     def summary(self) -> str:
         """A short readable form for people: ``click (10, 20)``, ``key ctrl+a``, ``type 'hi' (2 chars)``."""
@@ -109,11 +127,13 @@ class TypeText(_Action):
     text: str = Field(min_length=1, max_length=TEXT_CEILING)
     x: Coord | None = None
     y: Coord | None = None
+    window: InWindow = None
 
     def summary(self) -> str:
-        """``type 'text' (n chars)``, with the point clicked first."""
+        """``type 'text' (n chars)``, with the point clicked first and the window it must go to."""
         point = f" ({self.x}, {self.y})" if self.x is not None and self.y is not None else ""
-        return f"type {_short(self.text)}{point} ({len(self.text)} chars)"
+        into = f" into {self.window!r}" if self.window else ""
+        return f"type {_short(self.text)}{point} ({len(self.text)} chars){into}"
 
 
 class Key(_Action):
@@ -121,10 +141,11 @@ class Key(_Action):
 
     type: Literal["key"] = "key"
     keys: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(min_length=1, max_length=6)
+    window: InWindow = None
 
     def summary(self) -> str:
-        """``key ctrl+a``."""
-        return "key " + "+".join(self.keys)
+        """``key ctrl+a``, with the window it must go to."""
+        return "key " + "+".join(self.keys) + (f" into {self.window!r}" if self.window else "")
 
 
 class Scroll(_Action):
@@ -204,6 +225,7 @@ class FillInput(_Action):
         """``fill_input 'Email' = 'a@b.c'``."""
         near = f" near {_short(self.near)}" if self.near else ""
         return f"fill_input {_short(self.label)} = {_short(self.value)}{near}"
+
     near: Near = None
     monitor: OnMonitor = None
 
@@ -229,6 +251,61 @@ class UploadFile(_Action):
     monitor: OnMonitor = None
 
 
+class FocusWindow(_Action):
+    """Raise a window and give it the keyboard (restoring it if minimised); checks that it has the keyboard."""
+
+    type: Literal["focus_window"] = "focus_window"
+    desktop: ClassVar[bool] = True
+    window: WindowName
+
+
+class MoveResizeWindow(_Action):
+    """Place a window's content area at (x, y) with this size (screen pixels); checks where it ends up."""
+
+    type: Literal["move_resize_window"] = "move_resize_window"
+    desktop: ClassVar[bool] = True
+    window: WindowName
+    x: Coord
+    y: Coord
+    width: int = Field(ge=1, le=100_000)
+    height: int = Field(ge=1, le=100_000)
+
+    def summary(self) -> str:
+        """``move_resize_window 'Editor' -> (x, y) WxH``."""
+        return f"move_resize_window {self.window!r} -> ({self.x}, {self.y}) {self.width}x{self.height}"
+
+
+class CloseWindow(_Action):
+    """Close a window as its close button does (destructive: unsaved work may be lost, or the application asks
+    first); checks that it is gone."""
+
+    type: Literal["close_window"] = "close_window"
+    desktop: ClassVar[bool] = True
+    window: WindowName
+
+
+class LaunchApp(_Action):
+    """Start an application the server's policy lists (`policy.launch_allowed`), detached from the server; reports
+    its window once it maps."""
+
+    type: Literal["launch_app"] = "launch_app"
+    desktop: ClassVar[bool] = True
+    name: str = Field(min_length=1, max_length=500, description="An entry of the policy's launch_allowed, exactly.")
+    timeout: float = Field(10.0, gt=0, le=60, description="Seconds to wait for its window to map.")
+
+
+class ClipboardWrite(_Action):
+    """Put text (any Unicode) on the clipboard, then read it back; paste it with key ctrl+v."""
+
+    type: Literal["clipboard_write"] = "clipboard_write"
+    desktop: ClassVar[bool] = True
+    text: str = Field(max_length=TEXT_CEILING)
+
+    def summary(self) -> str:
+        """``clipboard_write 'text' (n chars)``."""
+        return f"clipboard_write {_short(self.text)} ({len(self.text)} chars)"
+
+
 Action = Annotated[
     Click
     | DoubleClick
@@ -244,7 +321,12 @@ Action = Annotated[
     | ClickElement
     | FillInput
     | GotoUrl
-    | UploadFile,
+    | UploadFile
+    | FocusWindow
+    | MoveResizeWindow
+    | CloseWindow
+    | LaunchApp
+    | ClipboardWrite,
     Field(discriminator="type"),
 ]
 """One GUI action; ``type`` selects the variant. The semantic ones are resolved against the screen first."""
@@ -252,13 +334,15 @@ Action = Annotated[
 ALL_ACTIONS: tuple[type[_Action], ...] = get_args(get_args(Action)[0])
 """Every action class, in the order the union lists them."""
 SEMANTIC_ACTIONS = tuple(cls for cls in ALL_ACTIONS if cls.semantic)
-PRIMITIVE_ACTIONS = tuple(cls for cls in ALL_ACTIONS if not cls.semantic)
+DESKTOP_ACTIONS = tuple(cls for cls in ALL_ACTIONS if cls.desktop)
+PRIMITIVE_ACTIONS = tuple(cls for cls in ALL_ACTIONS if not cls.semantic and not cls.desktop)
 ACTION_TYPES: tuple[str, ...] = tuple(cls.model_fields["type"].default for cls in ALL_ACTIONS)
 """Every action's ``type`` name (what ``policy.allowed_actions`` lists)."""
 
 PrimitiveAction = Click | DoubleClick | RightClick | Move | Drag | TypeText | Key | Scroll | Wait | Done
 SemanticAction = ClickText | ClickElement | FillInput | GotoUrl | UploadFile
-AnyAction = PrimitiveAction | SemanticAction
+DesktopAction = FocusWindow | MoveResizeWindow | CloseWindow | LaunchApp | ClipboardWrite
+AnyAction = PrimitiveAction | SemanticAction | DesktopAction
 
 
 def catalogue() -> str:

@@ -16,11 +16,14 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from tools.errors import DesktopUnavailable
 
 TIMEOUT = 5.0
 """Seconds an ``xclip`` call may take (a frozen clipboard owner cannot hang a tool call)."""
+OWN_TIMEOUT = 2.0
+"""Seconds xclip's serving process gets to take the clipboard over."""
 _EMPTY = ("not available", "no selection")
 
 
@@ -53,7 +56,8 @@ def read_text() -> str:
 
 
 def write_text(text: str) -> None:
-    """Put ``text`` on the clipboard; a small ``xclip`` process keeps serving it after this returns."""
+    """Put ``text`` on the clipboard, returning once it is there (a paste now gets it); a small ``xclip``
+    process keeps serving it after this returns."""
     # xclip's serving child inherits stdout/stderr: a pipe there would keep this call waiting until
     # someone else copies. Errors go to a file instead.
     with tempfile.TemporaryFile() as errors:
@@ -72,3 +76,10 @@ def write_text(text: str) -> None:
             errors.seek(0)
             error = errors.read().decode("utf-8", "replace").strip()
             raise DesktopUnavailable(f"writing the clipboard failed: xclip: {error or f'exit {done.returncode}'}")
+    # xclip returns once its serving child is forked, and that child takes the selection a moment later:
+    # until then a paste would get the previous text.
+    deadline = time.monotonic() + OWN_TIMEOUT
+    while read_text() != text:
+        if time.monotonic() >= deadline:
+            raise DesktopUnavailable(f"xclip did not take over the clipboard within {OWN_TIMEOUT:g} s")
+        time.sleep(0.02)

@@ -16,7 +16,20 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
 
 from engine.geometry import Rect
-from tools.actions.vocabulary import ACTION_TYPES, TEXT_CEILING, AnyAction, Done, FillInput, TypeText, UploadFile, Wait
+from tools.actions.vocabulary import (
+    ACTION_TYPES,
+    TEXT_CEILING,
+    AnyAction,
+    ClipboardWrite,
+    CloseWindow,
+    Done,
+    FillInput,
+    LaunchApp,
+    MoveResizeWindow,
+    TypeText,
+    UploadFile,
+    Wait,
+)
 from tools.desktop.inputs import InputEvent
 from tools.desktop.keys import MODIFIERS, canonical, split_chord
 from tools.errors import ActionRefused
@@ -39,6 +52,7 @@ DEFAULT_BLOCKED_CHORDS = (
     "alt+printscreen",  # magic SysRq on Linux consoles
 )
 """Chords that reach the system rather than an application: sessions, terminals, consoles, run dialogs."""
+
 
 def canonical_chord(keys: Iterable[str]) -> frozenset[str]:
     """A chord as an order-free set of canonical key names (``"Ctrl+Alt+Del"`` and ``["del", "ctrl", "alt"]`` match)."""
@@ -110,8 +124,7 @@ class Policy(BaseModel):
         30,
         ge=0,
         le=100_000,
-        description="Actions allowed per `rate_limit_seconds` (a token bucket of this size); 0 switches the "
-        "limit off.",
+        description="Actions allowed per `rate_limit_seconds` (a token bucket of this size); 0 switches the limit off.",
     )
     rate_limit_seconds: float = Field(10.0, gt=0, le=86_400, description="The rate limit's window, in seconds.")
     confirm: ConfirmMode = Field(
@@ -126,6 +139,16 @@ class Policy(BaseModel):
         (),
         description="Folders `upload_file` may send files from (symbolic links resolved); empty: anywhere. Hidden "
         "files and folders (a name starting with `.`) below a root are refused either way.",
+    )
+    launch_allowed: tuple[str, ...] = Field(
+        (),
+        description="What `launch_app` may start: desktop-file ids (`org.xfce.mousepad`) or command lines "
+        "(`mousepad --disable-server`), named exactly by the caller. Empty (the default): launching is off.",
+    )
+    clipboard_read: bool = Field(
+        False,
+        description="Whether `clipboard_read` may return the clipboard's text. Off by default: the clipboard can "
+        "hold passwords and other secrets. Writing the clipboard is an action like any other.",
     )
 
 
@@ -147,7 +170,11 @@ def check_action(policy: Policy, action: AnyAction) -> None:
     if action.type not in policy.allowed_actions and not isinstance(action, Done):
         allowed = ", ".join(sorted(policy.allowed_actions)) or "none"
         raise refuse("allowed_actions", f"`{action.type}` actions are not allowed here (allowed: {allowed})")
-    text = action.text if isinstance(action, TypeText) else action.value if isinstance(action, FillInput) else ""
+    text = ""
+    if isinstance(action, FillInput):
+        text = action.value
+    elif isinstance(action, TypeText | ClipboardWrite):  # a clipboard's text is typed by one paste
+        text = action.text
     if len(text) > policy.max_text_length:
         raise refuse(
             "max_text_length",
@@ -155,6 +182,14 @@ def check_action(policy: Policy, action: AnyAction) -> None:
         )
     if isinstance(action, UploadFile):
         check_upload(policy, action.path)
+    if isinstance(action, LaunchApp) and action.name not in policy.launch_allowed:
+        allowed = ", ".join(repr(entry) for entry in policy.launch_allowed) or "none: launching is off"
+        raise refuse("launch_allowed", f"{action.name!r} is not an application this server may start ({allowed})")
+    region = policy.allowed_region
+    if isinstance(action, MoveResizeWindow) and region is not None:
+        corners = [(action.x, action.y), (action.x + action.width - 1, action.y + action.height - 1)]
+        if not all(region.contains(x, y) for x, y in corners):
+            raise refuse("allowed_region", f"the window would leave the allowed region ({region})")
 
 
 def _inside(path: str, root: str) -> bool:
@@ -207,14 +242,15 @@ def check_events(policy: Policy, events: Sequence[InputEvent]) -> None:
 
 
 def is_destructive(action: AnyAction, events: Sequence[InputEvent]) -> bool:
-    """Consequential by its form: uploads, and any typing, drag, right/middle click, chord with a modifier or delete.
+    """Consequential by its form: uploads, closing a window, and any typing, drag, right/middle click, chord with a
+    modifier or delete.
 
     Judged on the input events, so a semantic action counts by what it sends (fill_input types).
 
     A left click's meaning depends on what lies under it, which the server cannot know; confirm
     ``always`` covers those.
     """
-    if isinstance(action, UploadFile):
+    if isinstance(action, UploadFile | CloseWindow):
         return True
     for event in events:
         if event.op in ("write", "unicode", "mouse_down") or (event.op == "click" and event.button != "left"):
