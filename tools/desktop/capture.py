@@ -89,7 +89,7 @@ class MssCapturer:
             shot = self._mss().grab({"left": area.x, "top": area.y, "width": area.width, "height": area.height})
         except Exception as exc:
             raise DesktopUnavailable(f"screen capture failed: {exc}") from exc
-        image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+        image = Image.frombytes("RGB", shot.size, shot.raw, "raw", "BGRX")  # .bgra would copy the pixels first
         frame = Frame(area.x, area.y, area.width, area.height, image.width, image.height, monitor)
         return Capture(image, frame)
 
