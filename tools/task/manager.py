@@ -125,13 +125,15 @@ class TaskManager:
         return handle.trajectory
 
     async def cancel(self, task_id: str) -> Trajectory:
-        """Cancel a running task and wait until its cancellation is recorded."""
+        """Cancel a running task and wait (up to 10 s) until its cancellation is recorded."""
         handle = self._tasks.get(task_id)
         if handle is None:
             return self.get(task_id)  # finished in another process, or unknown: nothing to cancel
         handle.scope.cancel()
         with anyio.move_on_after(10):
             await handle.done.wait()
+        if not handle.done.is_set():  # input already being sent (a long wait) finishes first
+            handle.trajectory.activity = "cancelling: the action being performed finishes first"
         return handle.trajectory
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:

@@ -46,8 +46,8 @@ class GetTaskParams(BaseModel):
         0,
         ge=0,
         le=60,
-        description="Wait up to this many seconds for the next step or the end before answering (progress "
-        "notifications are sent while waiting). 0: answer at once.",
+        description="Wait up to this many seconds for the task to move on (a step planned or performed, or the "
+        "end) before answering; progress notifications are sent while waiting. 0: answer at once.",
     )
     include_screenshot: bool = Field(False, description="Also return the latest screenshot of the task.")
 
@@ -161,8 +161,8 @@ def task_tools(manager: TaskManager, cwd: str | None = None) -> list[ToolSpec]:
         trajectory = manager.get(params.task_id)
         if params.wait_s > 0 and trajectory.status == "running":
             with anyio.move_on_after(params.wait_s):
-                seen = len(trajectory.steps), trajectory.status
-                while (len(trajectory.steps), trajectory.status) == seen:
+                seen = _progress_key(trajectory)
+                while _progress_key(trajectory) == seen:
                     trajectory = await manager.wait(params.task_id, params.wait_s)
                     await caller.progress(len(trajectory.steps), None, trajectory.activity or trajectory.status)
         folder = manager.root / trajectory.task_id
@@ -221,6 +221,12 @@ def task_tools(manager: TaskManager, cwd: str | None = None) -> list[ToolSpec]:
             handler=cancel,
         ),
     ]
+
+
+def _progress_key(trajectory: Trajectory) -> tuple[object, ...]:
+    """What get_task waits to see change: a step begun, planned, performed, or the end."""
+    last = trajectory.steps[-1] if trajectory.steps else None
+    return (len(trajectory.steps), trajectory.status, last and last.phase, last and last.summary, last and last.outcome)
 
 
 def _open(path: Path) -> Image.Image:
