@@ -19,11 +19,13 @@ MOVE_AUDIT_LOG = "The log's place is audit.path (VLM_DESKTOP_AUDIT__PATH)."
 
 
 def remedy(failure: ToolFailure, runtime: Runtime | None = None) -> str:
-    """A hint to append to ``failure``'s message (with a leading space), or ``""`` when there is none."""
+    """What to append to ``failure``'s message: its hint, after the punctuation the message lacks, or ``""``."""
     if isinstance(failure, ModelUnreachable):
-        return f" {POINT_AT_MODEL}"
-    if isinstance(failure, ModelFailure) and runtime is not None and runtime.engine is None:
-        return f" {CONFIGURE_MODEL}"
-    if isinstance(failure, AuditUnavailable):
-        return f" {MOVE_AUDIT_LOG}"
-    return ""
+        hint = POINT_AT_MODEL
+    elif isinstance(failure, ModelFailure) and runtime is not None and runtime.engine is None:
+        hint = CONFIGURE_MODEL
+    elif isinstance(failure, AuditUnavailable):
+        hint = MOVE_AUDIT_LOG
+    else:
+        return ""
+    return f" {hint}" if str(failure).rstrip().endswith((".", "!", "?")) else f". {hint}"
