@@ -82,6 +82,10 @@ class ModelConfig(BaseModel):
     api_key: str | None = Field(None, description="Bearer token for the model server, if it wants one.")
     connect_timeout: float = Field(5.0, gt=0, le=60, description="Seconds to connect to the model server.")
     read_timeout: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for one model answer.")
+    first_token_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds to wait for the first streamed token of an answer."
+    )
+    stall_timeout: float = Field(15.0, gt=0, le=3600, description="Seconds a streamed answer may pause between tokens.")
     retries: int = Field(2, ge=0, le=5, description="Retries of a failed model call (actions are never retried).")
     device: str = Field("auto", description="transformers backend only: where the model runs (auto, cpu, cuda).")
     engine: EngineSettings = Field(default_factory=EngineSettings)

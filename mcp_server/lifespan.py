@@ -45,6 +45,8 @@ def make_backend(settings: Settings) -> ChatBackend | None:
         api_key=model.api_key,
         connect_timeout=model.connect_timeout,
         read_timeout=model.read_timeout,
+        first_token_timeout=model.first_token_timeout,
+        stall_timeout=model.stall_timeout,
         retries=model.retries,
     )
 

@@ -24,6 +24,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.vlm.imaging import thumbnail_for_client
+from engine.vlm.streaming import listening
 from mcp_server import __version__
 from mcp_server.config import Settings
 from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, question_resolver
@@ -96,15 +97,36 @@ def requester(ctx: Context | None) -> str | None:
 
 def caller_for(ctx: Context | None, confirm: Confirm | None = None, asked: Asked | None = None) -> Caller:
     """Progress reports, confirmation (settled by :mod:`mcp_server.confirmation`) and identity for one call."""
+    return Caller(progress=_Progress(ctx), confirm=confirm or cannot_confirm, requester=requester(ctx), asked=asked)
 
-    async def progress(done: float, total: float | None, message: str | None) -> None:
-        if ctx is not None:
+
+class _Progress:
+    """Progress reports to the client, and the model's streamed thinking between the tool's own steps."""
+
+    def __init__(self, ctx: Context | None) -> None:
+        self.ctx = ctx
+        self.done = 0.0
+        self.total: float | None = None
+
+    async def __call__(self, done: float, total: float | None, message: str | None) -> None:
+        self.done, self.total = done, total
+        await self._report(done, total, message)
+
+    async def thinking(self, text: str) -> None:
+        """Report a line of streamed reasoning; the progress value keeps rising but never reaches the next step."""
+        step = float(int(self.done))
+        done = self.done + (step + 1 - self.done) / 20
+        if done <= self.done:
+            return
+        self.done = done
+        await self._report(done, self.total, f"thinking: {text}")
+
+    async def _report(self, done: float, total: float | None, message: str | None) -> None:
+        if self.ctx is not None:
             try:
-                await ctx.report_progress(done, total, message)
+                await self.ctx.report_progress(done, total, message)
             except Exception:  # progress is best effort; the call must not fail on it
                 log.debug("progress report failed", exc_info=True)
-
-    return Caller(progress=progress, confirm=confirm or cannot_confirm, requester=requester(ctx), asked=asked)
 
 
 async def run_tool(
@@ -116,8 +138,10 @@ async def run_tool(
     asked: Asked | None = None,
 ) -> CallToolResult:
     """Run and translate one tool call whose arguments the SDK validated (the error boundary)."""
+    caller = caller_for(ctx, confirm, asked)
     try:
-        return _success(await spec.handler(runtime, params, caller_for(ctx, confirm, asked)))
+        with listening(caller.progress.thinking if isinstance(caller.progress, _Progress) else None):
+            return _success(await spec.handler(runtime, params, caller))
     except ToolFailure as exc:
         log.info("%s failed: %s", spec.name, str(exc).splitlines()[0])
         return _failure(f"{spec.name} failed: {exc}{remedy(exc, runtime)}")
