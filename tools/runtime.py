@@ -16,7 +16,9 @@ from tools.desktop.capture import Screen
 from tools.desktop.inputs import InputDriver
 from tools.desktop.platform import DesktopPlatform, native_desktop
 from tools.safety.audit import AuditLog
+from tools.safety.flags import PlanDoubts
 from tools.safety.policy import Policy, RateLimiter
+from tools.safety.tokens import ConfirmationTokens
 from tools.settings import ToolSettings
 from tools.snapshots import SnapshotStore
 
@@ -86,6 +88,10 @@ class Runtime:
     """Windows, applications and the clipboard (X11 here; other platforms say they are not served)."""
     a11y: A11yReader | None = None
     """The accessibility tree reader (``None``: off)."""
+    tokens: ConfirmationTokens = field(default_factory=ConfirmationTokens)
+    """Issues and redeems confirmation tokens (its key lives only in this process)."""
+    doubts: PlanDoubts = field(default_factory=PlanDoubts)
+    """Planned actions found doubtful (flagged screen text, undecided clicks), for execute_action."""
     settled_screens: dict[tuple[int, int, int, int], Image.Image] = field(default_factory=dict)
     """The last settled fingerprint per capture area: a screen found exactly so again needs no settle wait."""
     """The model's describe answers by screen content, question and model."""

@@ -54,6 +54,18 @@ DEFAULT_BLOCKED_CHORDS = (
 """Chords that reach the system rather than an application: sessions, terminals, consoles, run dialogs."""
 
 
+DEFAULT_CONSEQUENTIAL_WORDS = (
+    "delete", "remove", "pay", "buy", "send", "submit order", "place order", "purchase", "checkout", "transfer",
+    "uninstall", "format", "erase", "wipe", "reset", "confirm payment",
+    "删除", "移除", "支付", "付款", "购买", "发送", "提交订单", "卸载", "格式化", "转账",
+    "löschen", "entfernen", "bezahlen", "kaufen", "senden", "supprimer", "payer", "acheter", "envoyer",
+    "eliminar", "borrar", "pagar", "comprar", "enviar",
+)  # fmt: skip
+"""Words that make a click's target consequential (with confirm ``destructive``)."""
+DEFAULT_PASSWORD_WORDS = ("password", "passwort", "mot de passe", "contraseña", "passcode", "pin", "密码", "パスワード")
+"""Labels of fields whose input is a secret."""
+
+
 def canonical_chord(keys: Iterable[str]) -> frozenset[str]:
     """A chord as an order-free set of canonical key names (``"Ctrl+Alt+Del"`` and ``["del", "ctrl", "alt"]`` match)."""
     return frozenset(canonical(k) for k in split_chord(keys))
@@ -134,6 +146,29 @@ class Policy(BaseModel):
     )
     confirm_timeout: float = Field(
         120.0, gt=0, le=3600, description="Seconds to wait for a person's answer (older protocols)."
+    )
+    consequential_words: tuple[str, ...] = Field(
+        DEFAULT_CONSEQUENTIAL_WORDS,
+        description="With confirm `destructive`: a click or Enter on a target whose text or accessible name holds "
+        "one of these (whole words; any substring for Chinese and Japanese) is consequential and is confirmed. "
+        "Setting the list replaces the default (English, Chinese, German, French, Spanish).",
+    )
+    password_words: tuple[str, ...] = Field(
+        DEFAULT_PASSWORD_WORDS,
+        description="With confirm `destructive`: typing into (or Enter in) a field labelled with one of these, or "
+        "an accessible password field, is consequential.",
+    )
+    confirm_tokens: bool = Field(
+        True,
+        description="A dry run of an action that needs confirmation returns a short-lived, single-use "
+        "`confirmation_token` bound to its exact input events; the call that carries it counts as confirmed (for "
+        "hosts without working elicitation: the person approves the call in the host). False: elicitation only.",
+    )
+    confirm_token_ttl: float = Field(120.0, gt=0, le=3600, description="Seconds a confirmation token stays valid.")
+    confirm_flagged: bool = Field(
+        True,
+        description="An action plan_next_action took from instruction-like screen text (flagged) needs confirmation, "
+        "even with confirm `never`.",
     )
     upload_roots: tuple[str, ...] = Field(
         (),
@@ -241,23 +276,32 @@ def check_events(policy: Policy, events: Sequence[InputEvent]) -> None:
             raise refuse("allowed_region", f"point ({event.x}, {event.y}) is outside the allowed region ({region})")
 
 
+def destructive_reason(action: AnyAction, events: Sequence[InputEvent]) -> str | None:
+    """Why the action is consequential by its form (see :func:`is_destructive`), in words; ``None`` if it is not."""
+    if isinstance(action, UploadFile):
+        return "it uploads a file"
+    if isinstance(action, CloseWindow):
+        return "it closes a window"
+    for event in events:
+        if event.op in ("write", "unicode"):
+            return "it types text"
+        if event.op == "mouse_down":
+            return "it drags"
+        if event.op == "click" and event.button != "left":
+            return f"it {event.button}-clicks"
+        if event.op == "hotkey" and set(canonical_chord(event.keys or ())) & {*MODIFIERS, "delete"}:
+            return f"it presses {show_chord(canonical_chord(event.keys or ()))}"
+    return None
+
+
 def is_destructive(action: AnyAction, events: Sequence[InputEvent]) -> bool:
     """Consequential by its form: uploads, closing a window, and any typing, drag, right/middle click, chord with a
     modifier or delete.
 
     Judged on the input events, so a semantic action counts by what it sends (fill_input types).
-
-    A left click's meaning depends on what lies under it, which the server cannot know; confirm
-    ``always`` covers those.
+    A left click's meaning depends on what lies under it: :mod:`tools.safety.risk` reads that.
     """
-    if isinstance(action, UploadFile | CloseWindow):
-        return True
-    for event in events:
-        if event.op in ("write", "unicode", "mouse_down") or (event.op == "click" and event.button != "left"):
-            return True
-        if event.op == "hotkey" and set(canonical_chord(event.keys or ())) & {*MODIFIERS, "delete"}:
-            return True
-    return False
+    return destructive_reason(action, events) is not None
 
 
 def needs_confirmation(policy: Policy, action: AnyAction, events: Sequence[InputEvent]) -> bool:
