@@ -20,7 +20,7 @@ from engine.ocr.reader import TextBox
 from engine.text.find import TextMatch, normalize, similarity, squash
 from tools.desktop.capture import Capture
 from tools.desktop.screen_text import screen_lines
-from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
+from tools.desktop.settle import changed_in_thread, fingerprint_in_thread, wait_for_settle
 from tools.desktop.windows import Window, focused_window
 from tools.results import Check
 from tools.runtime import Runtime
@@ -126,7 +126,7 @@ async def value_in_field(runtime: Runtime, frame: Frame, field: tuple[int, int, 
 async def dialog_opened(runtime: Runtime, dialog: Dialog) -> Check:
     """Wait, bounded, for a new window to take the keyboard (or, without X, for a dialog-sized change)."""
     frame = dialog.before.frame
-    before = fingerprint(dialog.before.image)
+    before = await fingerprint_in_thread(dialog.before.image)
     started = time.perf_counter()
     while time.perf_counter() - started < DIALOG_TIMEOUT:
         await anyio.sleep(POLL)
@@ -136,7 +136,7 @@ async def dialog_opened(runtime: Runtime, dialog: Dialog) -> Check:
             break
         if window is None:
             now = await runtime.capturer.grab(frame.rect, frame.monitor)
-            box = changed_box(before, fingerprint(now.image))
+            box = await changed_in_thread(before, now.image)
             if box is not None and box[2] - box[0] >= MIN_DIALOG[0] and box[3] - box[1] >= MIN_DIALOG[1]:
                 dialog.box = (box[0] + frame.x, box[1] + frame.y, box[2] + frame.x, box[3] + frame.y)
                 break
@@ -212,8 +212,8 @@ async def dialog_closed(runtime: Runtime, dialog: Dialog) -> Check:
         now = await runtime.capturer.grab(frame.rect, frame.monitor)
         x1, y1 = screen_to_image(frame, dialog.box[0], dialog.box[1])
         x2, y2 = screen_to_image(frame, dialog.box[2], dialog.box[3])
-        then = fingerprint(dialog.shot.image.crop((x1, y1, x2, y2)))
-        box = changed_box(then, fingerprint(now.image.crop((x1, y1, x2, y2))))
+        then = await fingerprint_in_thread(dialog.shot.image.crop((x1, y1, x2, y2)))
+        box = await changed_in_thread(then, now.image.crop((x1, y1, x2, y2)))
         if box is not None and (box[2] - box[0]) * (box[3] - box[1]) >= 0.5 * (x2 - x1) * (y2 - y1):
             return Check(name=name, ok=True, detail="the file dialog closed")
     return Check(

@@ -27,6 +27,16 @@ def changed_box(before: Image.Image, after: Image.Image) -> tuple[int, int, int,
     return diff.getbbox()
 
 
+async def fingerprint_in_thread(image: Image.Image) -> Image.Image:
+    """:func:`fingerprint`, in a worker thread (a full-screen conversion must not stall the event loop)."""
+    return await anyio.to_thread.run_sync(fingerprint, image)
+
+
+async def changed_in_thread(before: Image.Image, image: Image.Image) -> tuple[int, int, int, int] | None:
+    """:func:`changed_box` between the fingerprint ``before`` and a new ``image``, in a worker thread."""
+    return await anyio.to_thread.run_sync(lambda: changed_box(before, fingerprint(image)))
+
+
 @dataclass(frozen=True)
 class Settled:
     """The last fingerprint taken, whether it was stable, and how long waiting took."""
@@ -46,11 +56,11 @@ async def wait_for_settle(
     """Grab until two consecutive fingerprints match, or ``timeout`` passes (bounded either way)."""
     started = time.perf_counter()
     await anyio.sleep(initial_delay)
-    previous = fingerprint(await grab())
+    previous = await fingerprint_in_thread(await grab())
     while True:
         await anyio.sleep(interval)
-        current = fingerprint(await grab())
-        if changed_box(previous, current) is None:
+        current = await fingerprint_in_thread(await grab())
+        if await anyio.to_thread.run_sync(changed_box, previous, current) is None:
             return Settled(current, True, (time.perf_counter() - started) * 1000)
         if time.perf_counter() - started >= timeout:
             return Settled(current, False, (time.perf_counter() - started) * 1000)
