@@ -30,7 +30,7 @@ from mcp_server.config import Settings
 from mcp_server.confirmation import Approval, AskedQuestions, confirm_from, question_resolver
 from mcp_server.lifespan import SharedRuntime
 from mcp_server.remedies import remedy
-from mcp_server.tasks import register_task_extras, task_manager
+from mcp_server.tasks import UI_META, register_task_extras, task_manager, viewer_app
 from tools.errors import ToolFailure
 from tools.registry import TOOLS, Outcome, ToolSpec
 from tools.runtime import Asked, Caller, Confirm, Runtime, cannot_confirm
@@ -210,6 +210,7 @@ def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCP
         version=__version__,
         lifespan=lifespan,
         log_level=settings.server.log_level,
+        extensions=[viewer_app()],
     )
     # Relative file paths in a task's goal are taken from where the server was started.
     for spec in [*TOOLS, *task_tools(tasks, str(Path.cwd()))]:
@@ -219,6 +220,7 @@ def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCP
             title=spec.title,
             description=spec.description,
             annotations=annotations_for(spec),
+            meta=UI_META.get(spec.name),
             structured_output=True,
         )
         _forbid_unknown_arguments(server, spec.name)

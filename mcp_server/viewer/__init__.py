@@ -36,6 +36,15 @@ def page() -> str:
     return resources.files("mcp_server.viewer").joinpath("static/viewer.html").read_text(encoding="utf-8")
 
 
+APP_URI = "ui://vlm-desktop/task-viewer.html"
+"""The viewer as an MCP Apps resource: hosts that render ``ui://`` resources show it beside the task tools."""
+
+
+def app_page() -> str:
+    """The page for MCP Apps hosts: it gets its data through the host's bridge, not over HTTP."""
+    return page().replace("<script>\n", '<script>\nwindow.VIEWER_MODE = "mcp-app";\n', 1)
+
+
 def runs_under(root: Path) -> Callable[[], list[Path]]:
     """A run source: ``root`` itself when it is one trajectory folder, else the folders under it, newest first."""
     return lambda: files.folders(root)

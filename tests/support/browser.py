@@ -21,14 +21,36 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
+import uvicorn
+from starlette.types import ASGIApp
+
 from tests.support.desktop import kill_tree
+from tests.support.servers import free_port
 
 
 class BrowserError(RuntimeError):
     """The browser answered with an error, died, or did not answer in time."""
+
+
+@contextlib.contextmanager
+def serving(app: Callable[[list[str]], ASGIApp]) -> Iterator[str]:
+    """``app(allowed_hosts)`` served on a free loopback port in a thread; yields ``http://127.0.0.1:PORT``."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app([f"127.0.0.1:{port}"]), port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def chromium_missing() -> str | None:
