@@ -166,7 +166,8 @@ def _policy_as_written(value: Any) -> Any:
     if not isinstance(value, Mapping):
         return value
     data = dict(value)
-    for key in ("allowed_actions", "blocked_chords", "upload_roots", "launch_allowed"):
+    lists = ("allowed_actions", "blocked_chords", "upload_roots", "launch_allowed")
+    for key in (*lists, "consequential_words", "password_words"):
         if key in data:
             data[key] = _comma_list(data[key])
     region = data.get("allowed_region")

@@ -35,9 +35,12 @@ from tools.desktop.settle import fingerprint as screen_fingerprint
 from tools.errors import ActionFailed, DesktopUnavailable, InvalidAction, ToolFailure
 from tools.results import Check, ExecuteResult
 from tools.results_desktop import WindowRef
+from tools.results_trust import Confirmation
 from tools.runtime import Asked, Caller, Runtime
 from tools.safety.audit_records import fingerprint, new_id, screen_hash
-from tools.safety.policy import check_action, check_events, is_destructive, needs_confirmation, refuse
+from tools.safety.consent import HOW_TO_CONFIRM, reasons_to_confirm
+from tools.safety.policy import check_action, check_events, refuse
+from tools.safety.tokens import TokenRefused
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,7 @@ def _replay(runtime: Runtime, action_id: str, action: dict[str, Any], dry: bool)
     return ExecuteResult.model_validate({**binding.result, "replayed": True})
 
 
-def _question(prepared: PreparedAction, requester: str | None) -> str:
+def _question(prepared: PreparedAction, requester: str | None, reasons: list[str]) -> str:
     action, events, operation = prepared.action, prepared.events, prepared.operation
     who = f" ({requester})" if requester else ""
     lines = [f"An AI agent{who} wants to perform this action on your desktop: {action.summary()}."]
@@ -128,34 +131,65 @@ def _question(prepared: PreparedAction, requester: str | None) -> str:
         lines.append(f"Desktop operation: {operation.describe()}")
     else:
         lines.append("Input events: " + "; ".join(str(e.to_dict()) for e in events))
-    if is_destructive(action, events):
-        lines.append(
-            "It counts as destructive (typing, drags, right/middle clicks, modifier chords, delete, closing a window)."
-        )
+    lines.append("Why you are asked: " + "; ".join(reasons) + ".")
     lines.append("Allow it?")
     return "\n".join(lines)
 
 
-async def _confirm(runtime: Runtime, prepared: PreparedAction, caller: Caller) -> None:
+async def _pending(runtime: Runtime, prepared: PreparedAction, issue: bool) -> Confirmation | None:
+    """A dry run's confirmation: why the real call will need one, and a token for it when tokens are on."""
+    reasons = await reasons_to_confirm(runtime, prepared.action, prepared.events, prepared.seen)
+    if not reasons:
+        return None
+    if not (issue and runtime.policy.confirm_tokens):
+        return Confirmation(reasons=reasons, via="pending")
+    token = runtime.tokens.issue(prepared.digest, runtime.policy.confirm_token_ttl)
+    return Confirmation(reasons=reasons, via="pending", token=token.value, expires_at=token.expires_at)
+
+
+def _undecided(runtime: Runtime, action: AnyAction) -> None:
+    """Refuse a planned click the plan's second look could not settle (its candidates are in the plan result)."""
+    doubt = runtime.doubts.about(action)
+    if doubt is not None and doubt.kind == "undecided":
+        raise InvalidAction(
+            f"this is the point of a plan that could not decide where to click ({doubt.reason}); nothing was done. "
+            "Choose one of the plan's `second_look.candidates` (or look with zoom) and click that point"
+        )
+
+
+async def _confirm(
+    runtime: Runtime, prepared: PreparedAction, caller: Caller, token: str | None
+) -> Confirmation | None:
+    """Ask (or check the token) when the action needs approval; ``None`` when none was needed."""
     policy = runtime.policy
-    action, events = prepared.action, prepared.events
-    if not needs_confirmation(policy, action, events):
-        return
+    reasons = await reasons_to_confirm(runtime, prepared.action, prepared.events, prepared.seen)
+    if not reasons:
+        return None
+    why = "; ".join(reasons)
+    if token is not None:
+        if not policy.confirm_tokens:
+            raise refuse("confirm_tokens", "this server does not accept confirmation tokens; it confirms by asking")
+        try:
+            runtime.tokens.redeem(token, prepared.digest)
+        except TokenRefused as exc:
+            raise refuse("confirm", f"{exc} (confirmation was needed because {why})") from exc
+        return Confirmation(reasons=reasons, via="token")
     answer: bool | None = None
-    asked = Asked(_question(prepared, caller.requester), prepared.digest, prepared)
+    asked = Asked(_question(prepared, caller.requester, reasons), prepared.digest, prepared)
     with anyio.move_on_after(policy.confirm_timeout) as scope:
         answer = await caller.confirm(asked)
-    what = "every action" if policy.confirm == "always" else "destructive actions"
+    hint = f". {HOW_TO_CONFIRM}" if policy.confirm_tokens else ""
     if scope.cancelled_caught:
-        raise refuse("confirm", f"nobody confirmed it within {policy.confirm_timeout:g} s")
+        raise refuse("confirm", f"nobody confirmed it within {policy.confirm_timeout:g} s (asked because {why}){hint}")
     if answer is None:
         raise refuse(
             "confirm",
-            f"this server needs a person to confirm {what} (confirm: {policy.confirm}), but this client cannot "
-            "ask one: it does not support MCP elicitation. Use a client that does, or ask the operator",
+            f"a person must confirm this action because {why}, but this client cannot ask one: it does not support "
+            f"MCP elicitation{hint}",
         )
     if not answer:
-        raise refuse("confirm", "the person asked to confirm it declined")
+        raise refuse("confirm", f"the confirmation asked because {why} was declined{hint}")
+    return Confirmation(reasons=reasons, via="elicitation")
 
 
 async def confirmation_question(
@@ -164,15 +198,19 @@ async def confirmation_question(
     dry_run: bool | None,
     action_id: str | None,
     requester: str | None,
+    token: str | None = None,
 ) -> Asked | None:
     """What a person must be asked before this call may act; ``None`` when no one needs asking.
 
     The action is prepared under the desktop lock, as the call itself will be, and the question
     carries that preparation: the call reuses it while the screen has not moved, and its approval
     counts only for the same input events. No one is asked for dry runs, replays, actions that send
-    no input or that the policy or validation will refuse anyway.
+    no input or that the policy or validation will refuse anyway, nor for a call that carries a
+    confirmation token (the call checks the token itself).
     """
-    if runtime.policy.confirm == "never" or dry_run or runtime.settings.dry_run:
+    if dry_run or runtime.settings.dry_run or token is not None:
+        return None
+    if runtime.policy.confirm == "never" and not runtime.policy.confirm_flagged:
         return None
     if action_id is not None and runtime.audit is not None and runtime.audit.lookup(action_id) is not None:
         return None
@@ -181,11 +219,13 @@ async def confirmation_question(
             check_action(runtime.policy, action)
             prepared = await prepare(runtime, action, await runtime.capturer.monitors())
             check_events(runtime.policy, prepared.events)
+            _undecided(runtime, action)
+            reasons = await reasons_to_confirm(runtime, action, prepared.events, prepared.seen)
         except ToolFailure:
             return None
-    if not needs_confirmation(runtime.policy, action, prepared.events):
+    if not reasons:
         return None
-    return Asked(_question(prepared, requester), prepared.digest, prepared)
+    return Asked(_question(prepared, requester, reasons), prepared.digest, prepared)
 
 
 async def prepare(runtime: Runtime, action: AnyAction, monitors: list[Monitor]) -> PreparedAction:
@@ -317,116 +357,138 @@ async def execute_action(
     dry_run: bool | None = None,
     caller: Caller | None = None,
     action_id: str | None = None,
+    confirmation_token: str | None = None,
 ) -> ExecuteResult:
     """Perform one action (or, in a dry run, everything but sending the input)."""
+    async with runtime.desktop_lock:
+        return await execute_locked(runtime, action, dry_run, caller, action_id, confirmation_token)
+
+
+async def execute_locked(
+    runtime: Runtime,
+    action: AnyAction,
+    dry_run: bool | None = None,
+    caller: Caller | None = None,
+    action_id: str | None = None,
+    confirmation_token: str | None = None,
+    issue_token: bool = True,
+) -> ExecuteResult:
+    """:func:`execute_action` for a caller that holds the desktop lock (a batch holds it for all its steps).
+
+    ``issue_token`` False: a dry run needing confirmation returns its reasons but no token (the batch issues one).
+    """
     caller = caller or Caller()
     started = time.perf_counter()
     dry = runtime.settings.dry_run if dry_run is None else (dry_run or runtime.settings.dry_run)
     recorded = action.model_dump(mode="json")
-    async with runtime.desktop_lock:
-        if action_id is not None and (replayed := _replay(runtime, action_id, recorded, dry)) is not None:
-            return replayed
-        record_id = new_id()
-        intent = {"dry_run": dry, "requester": caller.requester, "action_id": action_id}
+    if action_id is not None and (replayed := _replay(runtime, action_id, recorded, dry)) is not None:
+        return replayed
+    record_id = new_id()
+    intent = {"dry_run": dry, "requester": caller.requester, "action_id": action_id}
+    try:
+        check_action(runtime.policy, action)
+        no_display: DesktopUnavailable | None = None
         try:
-            check_action(runtime.policy, action)
-            no_display: DesktopUnavailable | None = None
-            try:
-                monitors = await runtime.capturer.monitors()
-            except DesktopUnavailable as exc:
-                # Validation and the policy need no display: a dry run still gets them, and a point is refused.
-                monitors, no_display = [], exc
-            prepared = await _prepare_once(runtime, action, monitors, None if dry else caller.asked)
-            stages, events = prepared.stages, prepared.events
-            check_events(runtime.policy, events)
-            if no_display is not None and not dry:
-                raise no_display
-            if not dry:
-                await _confirm(runtime, prepared, caller)
-                if runtime.limiter is not None and (events or prepared.operation is not None):
-                    runtime.limiter.take()
-            # A dry run sends nothing, so the screen it would have acted on is not worth a capture and a hash.
-            before = None if no_display is not None or dry else await _grab_all(runtime)
-        except ToolFailure as exc:  # nothing was sent: recorded as refused
-            log.info("refused %s: %s", action.type, str(exc).splitlines()[0])
-            await _audit(runtime, "unsent", record_id, recorded, "refused", performed=[], error=str(exc), **intent)
-            raise
-        performed = prepared.performs
-        shot = None if before is None else await _screenshot(runtime, record_id, "before", before.image)
-        digest = None if before is None else await anyio.to_thread.run_sync(screen_hash, before.image)
-        if not dry:  # a dry run's intent and outcome are written together at the end (nothing is sent between)
-            await _audit(runtime, "intent", record_id, recorded, screen=digest, screenshot=shot, **intent)
-        log.info("%s %s [%s]: %s", "dry-run" if dry else "executing", action.type, record_id, performed)
-        answer = action.answer if isinstance(action, Done) else None
-        result = ExecuteResult(
-            status="dry_run" if dry else "executed",
-            action_type=action.type,
-            performed=performed,
-            screen_changed=False,
-            settled=True,
-            answer=answer,
-            duration_ms=0.0,
-            audit_id=record_id,
-            note="dry run: nothing was sent" if dry else None if performed else "this action sends no input",
-        )
-        sent: list[InputEvent] = []
-        operated: list[dict[str, Any]] = []
-        try:
-            if not dry and performed:
-                assert before is not None  # a real action with no display was refused above
-                await caller.progress(0, 2, f"sending {action.type}")
-                if prepared.operation is not None:
-                    operated.append(prepared.operation.to_dict())
-                    checks = await _operate(runtime, action, prepared.operation)
-                else:
-                    checks = await _perform(runtime, action, stages, sent)
-                await caller.progress(1, 2, "waiting for the screen to settle")
-                settled = await wait_for_settle(
-                    lambda: _grab_image(runtime),
-                    timeout=runtime.settings.settle_timeout,
-                    interval=runtime.settings.settle_interval,
-                )
-                box = await anyio.to_thread.run_sync(changed_box, screen_fingerprint(before.image), settled.image)
-                if box is not None and box[2] - box[0] <= CARET_WIDTH:
-                    box = None
-                effect, note = _effect(box, checks)
-                performed = [event.to_dict() for event in sent] + operated
-                if events and all(event.op == "sleep" for event in events):
-                    effect, note = "unverified", "a wait sends no input"
-                if isinstance(action, ClipboardWrite) and box is None:
-                    note = "the clipboard holds the text; nothing on screen shows it until it is pasted"
-                window = prepared.operation.window if prepared.operation is not None else None
-                result = result.model_copy(
-                    update={
-                        "performed": performed,
-                        "screen_changed": box is not None,
-                        "changed_region": None if box is None else image_box_to_screen(before.frame, box),
-                        "settled": settled.settled,
-                        "effect": effect,
-                        "checks": checks,
-                        "note": note,
-                        "window": None if window is None else WindowRef.of(window, monitor_of(window, monitors)),
-                    }
-                )
-                after = await _grab_all(runtime) if runtime.audit is not None and runtime.audit.screenshots else None
-                shot = None if after is None else await _screenshot(runtime, record_id, "after", after.image)
-            else:
-                shot = None
-        except BaseException as exc:
-            error = str(exc) if isinstance(exc, ToolFailure) else f"{exc.__class__.__name__}: {exc}"
-            if not isinstance(exc, Exception):
-                error = "cancelled while sending; the input may have been performed"
-            done = [event.to_dict() for event in sent] + operated if isinstance(exc, ActionFailed) else performed
-            with anyio.CancelScope(shield=True):
-                await _audit(runtime, "outcome", record_id, "failed", done, error=error)
-            raise
-        result = result.model_copy(update={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
-        recorded_result = result.model_dump(mode="json")
+            monitors = await runtime.capturer.monitors()
+        except DesktopUnavailable as exc:
+            # Validation and the policy need no display: a dry run still gets them, and a point is refused.
+            monitors, no_display = [], exc
+        prepared = await _prepare_once(runtime, action, monitors, None if dry else caller.asked)
+        stages, events = prepared.stages, prepared.events
+        check_events(runtime.policy, events)
+        _undecided(runtime, action)
+        if no_display is not None and not dry:
+            raise no_display
+        confirmation: Confirmation | None = None
         if dry:
-            outcome: dict[str, Any] = {"performed": performed, "result": recorded_result}
-            await _audit(runtime, "unsent", record_id, recorded, result.status, **outcome, **intent)
+            confirmation = await _pending(runtime, prepared, issue_token and no_display is None)
         else:
-            await _audit(
-                runtime, "outcome", record_id, result.status, performed, result=recorded_result, screenshot=shot
+            confirmation = await _confirm(runtime, prepared, caller, confirmation_token)
+            if runtime.limiter is not None and (events or prepared.operation is not None):
+                runtime.limiter.take()
+        # A dry run sends nothing, so the screen it would have acted on is not worth a capture and a hash.
+        before = None if no_display is not None or dry else await _grab_all(runtime)
+    except ToolFailure as exc:  # nothing was sent: recorded as refused
+        log.info("refused %s: %s", action.type, str(exc).splitlines()[0])
+        await _audit(runtime, "unsent", record_id, recorded, "refused", performed=[], error=str(exc), **intent)
+        raise
+    performed = prepared.performs
+    shot = None if before is None else await _screenshot(runtime, record_id, "before", before.image)
+    digest = None if before is None else await anyio.to_thread.run_sync(screen_hash, before.image)
+    if not dry:  # a dry run's intent and outcome are written together at the end (nothing is sent between)
+        await _audit(runtime, "intent", record_id, recorded, screen=digest, screenshot=shot, **intent)
+    log.info("%s %s [%s]: %s", "dry-run" if dry else "executing", action.type, record_id, performed)
+    answer = action.answer if isinstance(action, Done) else None
+    result = ExecuteResult(
+        status="dry_run" if dry else "executed",
+        action_type=action.type,
+        performed=performed,
+        screen_changed=False,
+        settled=True,
+        answer=answer,
+        duration_ms=0.0,
+        audit_id=record_id,
+        confirmation=confirmation,
+        note="dry run: nothing was sent" if dry else None if performed else "this action sends no input",
+    )
+    sent: list[InputEvent] = []
+    operated: list[dict[str, Any]] = []
+    try:
+        if not dry and performed:
+            assert before is not None  # a real action with no display was refused above
+            await caller.progress(0, 2, f"sending {action.type}")
+            if prepared.operation is not None:
+                operated.append(prepared.operation.to_dict())
+                checks = await _operate(runtime, action, prepared.operation)
+            else:
+                checks = await _perform(runtime, action, stages, sent)
+            await caller.progress(1, 2, "waiting for the screen to settle")
+            settled = await wait_for_settle(
+                lambda: _grab_image(runtime),
+                timeout=runtime.settings.settle_timeout,
+                interval=runtime.settings.settle_interval,
             )
+            box = await anyio.to_thread.run_sync(changed_box, screen_fingerprint(before.image), settled.image)
+            if box is not None and box[2] - box[0] <= CARET_WIDTH:
+                box = None
+            effect, note = _effect(box, checks)
+            performed = [event.to_dict() for event in sent] + operated
+            if events and all(event.op == "sleep" for event in events):
+                effect, note = "unverified", "a wait sends no input"
+            if isinstance(action, ClipboardWrite) and box is None:
+                note = "the clipboard holds the text; nothing on screen shows it until it is pasted"
+            window = prepared.operation.window if prepared.operation is not None else None
+            result = result.model_copy(
+                update={
+                    "performed": performed,
+                    "screen_changed": box is not None,
+                    "changed_region": None if box is None else image_box_to_screen(before.frame, box),
+                    "settled": settled.settled,
+                    "effect": effect,
+                    "checks": checks,
+                    "note": note,
+                    "window": None if window is None else WindowRef.of(window, monitor_of(window, monitors)),
+                }
+            )
+            after = await _grab_all(runtime) if runtime.audit is not None and runtime.audit.screenshots else None
+            shot = None if after is None else await _screenshot(runtime, record_id, "after", after.image)
+        else:
+            shot = None
+    except BaseException as exc:
+        error = str(exc) if isinstance(exc, ToolFailure) else f"{exc.__class__.__name__}: {exc}"
+        if not isinstance(exc, Exception):
+            error = "cancelled while sending; the input may have been performed"
+        done = [event.to_dict() for event in sent] + operated if isinstance(exc, ActionFailed) else performed
+        with anyio.CancelScope(shield=True):
+            await _audit(runtime, "outcome", record_id, "failed", done, error=error)
+        raise
+    result = result.model_copy(update={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+    recorded_result = result.model_dump(mode="json")
+    if dry:
+        outcome: dict[str, Any] = {"performed": performed, "result": recorded_result}
+        await _audit(runtime, "unsent", record_id, recorded, result.status, **outcome, **intent)
+    else:
+        await _audit(
+            runtime, "outcome", record_id, result.status, performed, result=recorded_result, screenshot=shot
+        )
     return result

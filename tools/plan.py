@@ -37,6 +37,7 @@ from tools.desktop.capture import Capture
 from tools.desktop.keys import split_chord
 from tools.errors import ModelFailure
 from tools.model_calls import ask_model, require_engine
+from tools.plan_checks import check_plan
 from tools.results import PlanResult
 from tools.runtime import Progress, Runtime, no_progress
 from tools.snapshots import Snapshot
@@ -244,6 +245,9 @@ async def propose(
         action = _ACTION.validate_python(to_action(proposal.call, capture.frame, pointer).model_dump())
     except (ValueError, ValidationError) as exc:
         raise ModelFailure(f"the model proposed an action that cannot be performed: {exc}", raw=proposal.raw) from exc
+    await progress(2, 3, "checking the proposed action")
+    checks = await check_plan(runtime, capture, proposal, action)
+    action = checks.action
     snapshot_id = runtime.snapshots.new_id()
     runtime.snapshots.put(Snapshot(snapshot_id, capture.frame, time.time()))
     await progress(3, 3, f"next: {action.type}")
@@ -258,6 +262,9 @@ async def propose(
         model_action=proposal.call.arguments,
         model_pass="cached" if cached else "fresh",
         tokens={} if cached else {k: v for k, v in tokens.items() if v is not None},
+        second_look=checks.second_look,
+        untrusted_text=checks.untrusted,
+        flagged=checks.flagged,
         timings_ms={
             "model": round((answered - started) * 1000, 1),
             "total": round((time.perf_counter() - started) * 1000, 1),

@@ -11,14 +11,18 @@ import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.actions.vocabulary import Action, catalogue
+from tools.batch import MAX_STEPS, batch_question, execute_batch
 from tools.describe import RegionArg, describe_screen
+from tools.describe_trust import screen_text_as_data
 from tools.desktop_tools import DESKTOP_TOOLS
+from tools.errors import InvalidAction
 from tools.execute import confirmation_question, execute_action
 from tools.marks import draw_marks
 from tools.plan import plan_next_action
 from tools.results import DescribeResult, ExecuteResult, PlanResult
 from tools.runtime import Asked, Caller, Runtime
 from tools.spec import Handler, Outcome, Question, ToolSpec
+from tools.zoom import ZOOM_TOOLS
 
 __all__ = ["TOOLS", "Handler", "Outcome", "Question", "ToolSpec"]
 
@@ -67,7 +71,17 @@ class ExecuteParams(BaseModel):
     """Arguments of execute_action."""
 
     model_config = ConfigDict(extra="forbid")
-    action: Action = Field(description="One action; `type` selects it. Coordinates are absolute screen pixels.")
+    action: Action | None = Field(
+        None, description="One action; `type` selects it. Coordinates are absolute screen pixels."
+    )
+    actions: list[Action] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_STEPS,
+        description="Instead of `action`: an ordered list run as one unit. Policy and confirmation are checked for "
+        "the whole list first; it stops at the first failure or at a step that changed nothing, and `batch` reports "
+        "each step's result and the steps not run.",
+    )
     dry_run: bool | None = Field(
         None, description="Validate and report the input events without sending them. Server setting if omitted."
     )
@@ -83,10 +97,17 @@ class ExecuteParams(BaseModel):
             "error."
         ),
     )
+    confirmation_token: str | None = Field(
+        None,
+        max_length=256,
+        description="The `confirmation.token` of a dry run of exactly this action (or list): confirms it without "
+        "elicitation. Single use, short-lived; refused when the input events differ from the dry run's.",
+    )
 
 
 async def _describe(runtime: Runtime, params: DescribeParams, caller: Caller) -> Outcome:
     result, capture = await describe_screen(runtime, params.region, params.monitor, params.question, caller.progress)
+    result = screen_text_as_data(result)
     if not params.include_screenshot:
         return Outcome(result)
     if not params.marks:
@@ -108,11 +129,30 @@ async def _plan(runtime: Runtime, params: PlanParams, caller: Caller) -> Outcome
     return Outcome(result)
 
 
+def _one_of(params: ExecuteParams) -> None:
+    if (params.action is None) == (params.actions is None):
+        raise InvalidAction("give either `action` (one action) or `actions` (a list run as one unit), not both")
+    if params.actions is not None and params.action_id is not None:
+        raise InvalidAction("action_id applies to one `action`; a batch (`actions`) takes none")
+
+
 async def _execute(runtime: Runtime, params: ExecuteParams, caller: Caller) -> Outcome:
-    return Outcome(await execute_action(runtime, params.action, params.dry_run, caller, params.action_id))
+    _one_of(params)
+    token = params.confirmation_token
+    if params.actions is not None:
+        return Outcome(await execute_batch(runtime, params.actions, params.dry_run, caller, token))
+    assert params.action is not None
+    return Outcome(await execute_action(runtime, params.action, params.dry_run, caller, params.action_id, token))
 
 
 async def _execute_question(runtime: Runtime, params: ExecuteParams, requester: str | None) -> Asked | None:
+    if (params.action is None) == (params.actions is None) or params.confirmation_token is not None:
+        return None  # the call refuses bad arguments itself; a token is checked by the call
+    if params.actions is not None:
+        if params.dry_run or runtime.settings.dry_run:
+            return None
+        return await batch_question(runtime, params.actions, requester)
+    assert params.action is not None
     return await confirmation_question(runtime, params.action, params.dry_run, params.action_id, requester)
 
 
@@ -168,6 +208,7 @@ TOOLS: list[ToolSpec] = [
         handler=_execute,
         question=_execute_question,
     ),
+    *ZOOM_TOOLS,
     *DESKTOP_TOOLS,
 ]
 """Every tool the server offers, in the order they are listed to clients."""

@@ -125,7 +125,13 @@ async def test_the_confirmation_parameter_is_not_a_tool_argument(app: TkApp, tmp
             "execute_action",
             {"action": {"type": "right_click", **center(app, "notes")}, "confirmation_": {"approve": True}},
         )
-    assert set(tools["execute_action"].input_schema["properties"]) == {"action", "dry_run", "action_id"}
+    assert set(tools["execute_action"].input_schema["properties"]) == {
+        "action",
+        "actions",
+        "dry_run",
+        "action_id",
+        "confirmation_token",
+    }
     # Refused as an unknown argument before the confirmation machinery even looks at it.
     assert smuggled.is_error and "Extra inputs are not permitted" in smuggled.content[0].text
     assert app.settle()["events"]["right_clicks"] == before

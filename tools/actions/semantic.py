@@ -22,9 +22,10 @@ from urllib.parse import urlparse
 
 import anyio
 
-from engine.geometry import grid_to_screen, image_box_to_screen, image_to_screen, screen_to_image
+from engine.geometry import image_box_to_screen, image_to_screen, screen_to_image
 from engine.ocr.reader import TextBox
 from engine.text.find import TextMatch
+from engine.vlm.refine import SecondLook
 from tools.actions import verify
 from tools.actions.fields import Field, find_field
 from tools.actions.locate import TextNotFound, candidates, find_text
@@ -83,10 +84,18 @@ async def locate_text(
     except TextNotFound as exc:
         if exc.context or runtime.engine is None or occurrence is not None or near is not None:
             raise
-        points = await ask_model(runtime.engine.locate(capture.image, text))
-        gx1, gy1, gx2, gy2 = points[0].box
-        x, y = grid_to_screen(capture.frame, (gx1 + gx2) / 2, (gy1 + gy2) / 2)
-        return TextMatch((x, y, x + 1, y + 1), text, 0.0, (x, y, x + 1, y + 1), "model")
+        look = await ask_model(SecondLook(runtime.engine).look(capture.image, text))
+        if look.point is None:
+            shown = "; ".join(
+                f"{image_to_screen(capture.frame, c.x, c.y)} ({c.votes} look(s))" for c in look.candidates
+            )
+            raise InvalidAction(
+                f"{text!r} is not in the screen's text, and the model could not settle where it is ({look.reason}); "
+                f"nothing was clicked. Candidates (screen points): {shown or 'none'}. Zoom into them, or click one "
+                "by its coordinates"
+            ) from exc
+        x, y = image_to_screen(capture.frame, *look.point)
+        return TextMatch((x, y, x + 1, y + 1), text, look.confidence, (x, y, x + 1, y + 1), "model")
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
