@@ -19,7 +19,10 @@ from tests.support.tkapp import TkApp, center
 
 pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
-RISKY = {"VLM_DESKTOP_POLICY__CONFIRM": "destructive", "VLM_DESKTOP_POLICY__CONSEQUENTIAL_WORDS": "submit,cancel,delete"}
+RISKY = {
+    "VLM_DESKTOP_POLICY__CONFIRM": "destructive",
+    "VLM_DESKTOP_POLICY__CONSEQUENTIAL_WORDS": "submit,cancel,delete",
+}
 
 
 async def declines(context: Any, params: Any) -> types.ElicitResult:
