@@ -3,6 +3,7 @@
 EngineError
 ├── ModelError                 the model could not be asked or did not answer
 │   ├── ModelUnavailable       connection refused, DNS, circuit open: nothing is listening
+│   │   └── ModelUntrusted     it answers, but failed the grounding self-test (its boxes are off)
 │   ├── ModelTimeout           connected but no answer within the read timeout
 │   └── ModelServerError       HTTP error status or a malformed response envelope
 └── ModelOutputError           the model answered, but not in a form we can use
@@ -22,6 +23,13 @@ class ModelError(EngineError):
 
 class ModelUnavailable(ModelError):
     """Nothing answers at the model server's address."""
+
+
+class ModelUntrusted(ModelUnavailable):
+    """The served model failed the grounding canary: it is not used to ground or plan.
+
+    A kind of unavailability, so that what falls back without a model (describe's OCR) falls back.
+    """
 
 
 class ModelTimeout(ModelError):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server import __version__, eval_grounding, task_cli
-from mcp_server.config import SHORTCUTS, ConfigError, audit_path, load_settings
+from mcp_server import __version__, eval_grounding, sglang_launcher, task_cli
+from mcp_server.config import SHORTCUTS, ConfigError, Settings, audit_path, load_settings
 from mcp_server.lifespan import SharedRuntime
 from mcp_server.server import build_server
 from mcp_server.transports import check_exposure, serve
@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--thinking", choices=["auto", "native", "prompted", "off"], help="default auto")
     serve_cmd.add_argument("--monitor", type=int, help="monitor to capture by default (1 = primary, 0 = all)")
     serve_cmd.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve_cmd.add_argument(
+        "--launch-sglang",
+        action="store_const",
+        const=True,
+        default=None,
+        help="start SGLang for --model on a free loopback port, supervise it, stop it on exit (config: sglang:)",
+    )
     serve_cmd.add_argument(
         "--dry-run", action="store_const", const=True, default=None, help="validate and record actions, send no input"
     )
@@ -127,11 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.model.base_url,
         " (dry run: no input is sent)" if settings.desktop.dry_run else "",
     )
-    shared = SharedRuntime(settings)
-    shared.open_audit()  # reports actions a crash interrupted, before serving
-    server = build_server(settings, shared)
+    if settings.sglang.launch:
+        return sglang_launcher.run_launched(settings, _serve)
     try:
-        anyio.run(serve, server, settings)
+        anyio.run(_serve, settings)
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+async def _serve(settings: Settings) -> None:
+    shared = SharedRuntime(settings)
+    shared.open_audit()  # reports actions a crash interrupted, before serving
+    await serve(build_server(settings, shared), settings)

@@ -30,6 +30,8 @@ from pydantic import (
 from engine.ocr.int8 import cache_dir
 from engine.ocr.settings import OcrSettings
 from engine.vlm.settings import EngineSettings
+from engine.vlm.trust import CanaryMode
+from mcp_server.sglang_launcher import LaunchConfig
 from tools.safety.policy import Policy
 from tools.settings import ToolSettings
 
@@ -88,6 +90,17 @@ class ModelConfig(BaseModel):
     stall_timeout: float = Field(15.0, gt=0, le=3600, description="Seconds a streamed answer may pause between tokens.")
     retries: int = Field(2, ge=0, le=5, description="Retries of a failed model call (actions are never retried).")
     device: str = Field("auto", description="transformers backend only: where the model runs (auto, cpu, cuda).")
+    canary: CanaryMode = Field(
+        CanaryMode.OFF,
+        description="The grounding self-test before the model is trusted: enforce (a model that fails it does not "
+        "ground or plan), warn (only logged), off.",
+    )
+    canary_bound_px: float = Field(
+        25.0, gt=0, le=1000, description="Most mean pointing error, in pixels of the 1200x900 test screen, to pass."
+    )
+    canary_cache: Path | None = Field(
+        None, description="Where verdicts are kept per model and engine version (default: the user's cache folder)."
+    )
     engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @model_validator(mode="before")
@@ -192,11 +205,17 @@ class Settings(BaseModel):
     policy: Annotated[Policy, BeforeValidator(_policy_as_written)] = Field(default_factory=Policy)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     ocr: OcrConfig = Field(default_factory=OcrConfig)
+    sglang: LaunchConfig = Field(default_factory=LaunchConfig)
 
 
 def audit_path(settings: Settings) -> Path:
     """Where the audit log lives: ``audit.path``, or the per-user state folder."""
     return settings.audit.path or Path.home() / ".local" / "state" / AUDIT_FILE
+
+
+def canary_cache_path(cache_home: str | None) -> Path:
+    """``<cache_home>/vlm-desktop-mcp/canary.json``, ``cache_home`` defaulting to ``~/.cache``."""
+    return Path(cache_home or Path.home() / ".cache") / "vlm-desktop-mcp" / "canary.json"
 
 
 SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -212,6 +231,7 @@ SHORTCUTS: dict[str, tuple[str, str]] = {
     "dry_run": ("desktop", "dry_run"),
     "monitor": ("desktop", "monitor"),
     "auth_token": ("server", "auth_token"),
+    "launch_sglang": ("sglang", "launch"),
 }
 """Flat option names (flags and ``VLM_DESKTOP_<NAME>``) and the setting each one sets."""
 
@@ -321,6 +341,8 @@ def load_settings(
         log.warning("configuration: %s", note)
     if env.get("XDG_STATE_HOME") and not (tree.get("audit") or {}).get("path"):
         _set(tree, "audit", "path", str(Path(env["XDG_STATE_HOME"]) / AUDIT_FILE))
+    if env.get("XDG_CACHE_HOME") and not (tree.get("model") or {}).get("canary_cache"):
+        _set(tree, "model", "canary_cache", str(canary_cache_path(env["XDG_CACHE_HOME"])))
     if env.get("XDG_CACHE_HOME") and not (tree.get("ocr") or {}).get("int8_dir"):
         _set(tree, "ocr", "int8_dir", str(cache_dir(env["XDG_CACHE_HOME"])))
     try:

@@ -15,8 +15,10 @@ from engine.ocr.cache import ScreenReader
 from engine.ocr.reader import OcrEngine, OcrUnavailable
 from engine.vlm.backend import ChatBackend
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
+from engine.vlm.canary import Verdict
+from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache
 from engine.vlm.vision import VisionEngine
-from mcp_server.config import Settings, audit_path
+from mcp_server.config import Settings, audit_path, canary_cache_path
 from mcp_server.remedies import remedy
 from tools.desktop.a11y.reader import A11yReader
 from tools.desktop.capture import MssCapturer
@@ -49,6 +51,42 @@ def make_backend(settings: Settings) -> ChatBackend | None:
         stall_timeout=model.stall_timeout,
         retries=model.retries,
     )
+
+
+def make_engine(settings: Settings, backend: ChatBackend) -> VisionEngine:
+    """The vision engine over ``backend``, gated by the grounding canary as ``model.canary`` says."""
+    model = settings.model
+    if model.canary is CanaryMode.OFF:
+        return VisionEngine(backend, model.engine)
+    gate = GroundingGate(
+        VisionEngine(backend, model.engine),
+        backend,
+        mode=model.canary,
+        bound_px=model.canary_bound_px,
+        cache=VerdictCache(model.canary_cache or canary_cache_path(None)),
+    )
+    return VisionEngine(backend, model.engine, gate=gate)
+
+
+async def startup_canary(settings: Settings) -> Verdict | None:
+    """Run (or read back) the grounding self-test of the configured model now, and log its verdict.
+
+    ``None`` when the canary is off, there is no HTTP model, or the model could not be asked (logged).
+    """
+    backend = make_backend(settings)
+    if backend is None:
+        return None
+    try:
+        engine = make_engine(settings, backend)
+        if engine.gate is None:
+            return None
+        try:
+            return await engine.gate.judge()
+        except ModelError as exc:
+            log.warning("the grounding self-test could not ask the model (%s); it runs again at the first call", exc)
+            return None
+    finally:
+        await backend.aclose()
 
 
 def make_screen_reader(settings: Settings, *, force: bool = False) -> ScreenReader | None:
@@ -115,7 +153,7 @@ class SharedRuntime:
     async def _open(self) -> Runtime:
         await anyio.to_thread.run_sync(self.open_audit)
         self._backend = make_backend(self.settings)
-        engine = None if self._backend is None else VisionEngine(self._backend, self.settings.model.engine)
+        engine = None if self._backend is None else make_engine(self.settings, self._backend)
         if self._backend is not None:
             await _check_model(self._backend)
         self._capturer = MssCapturer()

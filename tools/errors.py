@@ -60,3 +60,7 @@ class ModelFailure(ToolFailure):
 
 class ModelUnreachable(ModelFailure):
     """Nothing answers at the model server's address (as opposed to a model that answers badly)."""
+
+
+class ModelDistrusted(ModelUnreachable):
+    """The model answers, but failed the grounding self-test: it is not used to ground or plan."""

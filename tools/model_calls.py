@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from engine.errors import ModelError, ModelOutputError, ModelUnavailable
+from engine.errors import ModelError, ModelOutputError, ModelUnavailable, ModelUntrusted
 from engine.vlm.vision import VisionEngine
-from tools.errors import ModelFailure, ModelUnreachable
+from tools.errors import ModelDistrusted, ModelFailure, ModelUnreachable
 from tools.runtime import Runtime
 
 T = TypeVar("T")
@@ -34,6 +34,8 @@ async def ask_model(call: Awaitable[T]) -> T:
         return await call
     except ModelOutputError as exc:
         raise ModelFailure(f"the model's answer could not be used: {exc}", raw=exc.raw) from exc
+    except ModelUntrusted as exc:
+        raise ModelDistrusted(str(exc)) from exc
     except ModelUnavailable as exc:
         raise ModelUnreachable(f"the vision model failed: {exc}") from exc
     except ModelError as exc:

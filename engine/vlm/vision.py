@@ -23,6 +23,7 @@ from engine.vlm.parsing import (
 )
 from engine.vlm.settings import EngineSettings
 from engine.vlm.thinking import ThinkingMode, resolve_thinking
+from engine.vlm.trust import GroundingGate
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,13 @@ def _check_complete(response: ChatResponse, max_tokens: int) -> None:
 class VisionEngine:
     """Asks a :class:`ChatBackend` about screenshots in Qwen3-VL's native formats."""
 
-    def __init__(self, backend: ChatBackend, settings: EngineSettings | None = None) -> None:
+    def __init__(
+        self, backend: ChatBackend, settings: EngineSettings | None = None, gate: GroundingGate | None = None
+    ) -> None:
         self.backend = backend
         self.settings = settings or EngineSettings()
+        self.gate = gate
+        """When set, every call first needs the served model to have passed the grounding canary."""
 
     @property
     def model_name(self) -> str:
@@ -82,6 +87,8 @@ class VisionEngine:
         return self.backend.model_name
 
     async def _ask(self, image: Image.Image, request: ChatRequest) -> tuple[ChatResponse, tuple[int, int]]:
+        if self.gate is not None:
+            await self.gate.check()
         png, size = prepare_for_model(image, self.settings.max_image_pixels)
         response = await self.backend.chat(
             ChatRequest(
