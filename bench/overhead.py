@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.servers import mcp_client  # noqa: E402
-from tests.support.standin import Scenario, StandIn  # noqa: E402
+from tests.support.standin.scenario import Scenario  # noqa: E402
+from tests.support.standin.server import StandIn  # noqa: E402
 from tests.support.xvfb import start_xvfb  # noqa: E402
 
 CASES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.ocr.reader import OcrEngine
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import SCREEN, Xvfb, start_xvfb
 

@@ -12,7 +12,7 @@ import pytest
 from tests.support.markers import needs_display
 from tests.support.scenarios import check_described, inside, scenario_for
 from tests.support.servers import mcp_client
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
 

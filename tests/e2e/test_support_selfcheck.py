@@ -17,7 +17,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.support.standin import Scenario, StandIn
+from tests.support.standin.scenario import Scenario
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb, start_xvfb
 

@@ -25,7 +25,8 @@ from PIL import Image, ImageDraw
 from tests.support.desktop import Chromium, Desktop, skip_reason
 from tests.support.shop import ShopServer, ShopVariant
 from tests.support.shop.agent import PublishPlanner
-from tests.support.standin import Scenario, StandIn
+from tests.support.standin.scenario import Scenario
+from tests.support.standin.server import StandIn
 from tools.task.trajectory import load
 
 pytestmark = [

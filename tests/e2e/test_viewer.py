@@ -17,7 +17,7 @@ from mcp_server.viewer import Viewer, runs_under
 from tests.support.browser import HeadlessChromium, Page, chromium_missing
 from tests.support.fake_desktop import DONE, GOAL, PAGES, FakeDesktop, click, runtime_on, scenario
 from tests.support.servers import free_port
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.trajectory import Recorder, Trajectory, load
 

@@ -8,7 +8,8 @@ from engine.errors import ModelUnavailable
 from engine.vlm.backend import ChatRequest
 from engine.vlm.backends.openai_http import CircuitBreaker, OpenAIHTTPBackend
 from tests.support.servers import free_port
-from tests.support.standin import Scenario, StandIn
+from tests.support.standin.scenario import Scenario
+from tests.support.standin.server import StandIn
 
 
 async def test_circuit_opens_after_repeated_failures_and_fails_fast() -> None:

@@ -20,7 +20,8 @@ from mcp_server.eval_grounding import Item, report_lines
 from mcp_server.eval_grounding import evaluate as score
 from tests.support.markers import needs_display
 from tests.support.servers import free_port
-from tests.support.standin import Scenario, StandIn
+from tests.support.standin.scenario import Scenario
+from tests.support.standin.server import StandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (1280, 800)

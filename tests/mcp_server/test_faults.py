@@ -11,7 +11,7 @@ from tests.support.inprocess import connect
 from tests.support.markers import needs_display
 from tests.support.scenarios import scenario_for
 from tests.support.servers import free_port
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp, nothing_but_the_marker
 
 pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]

@@ -32,7 +32,7 @@ from tests.support.inprocess import connect
 from tests.support.markers import needs_display
 from tests.support.pointer import PARKED, pointer, xdotool
 from tests.support.scenarios import scenario_for
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import SCREEN, Xvfb
 

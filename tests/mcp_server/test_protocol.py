@@ -16,7 +16,7 @@ from mcp_server.server import build_server
 from tests.support.markers import needs_display
 from tests.support.scenarios import scenario_for
 from tests.support.servers import spawn_stdio
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tests.support.markers import needs_display
 from tests.support.pointer import PARKED, pointer, xdotool
 from tests.support.servers import spawn_stdio
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.stdio import HANG_GUARD, INIT, StdioServer, rpc
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb

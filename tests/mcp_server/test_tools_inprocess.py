@@ -13,7 +13,7 @@ from engine.text.find import squash
 from tests.support.inprocess import connect
 from tests.support.markers import needs_display
 from tests.support.scenarios import check_described, inside, scenario_for
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp, nothing_but_the_marker
 
 pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]

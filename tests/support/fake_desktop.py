@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw
 from engine.geometry import Frame
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.vision import VisionEngine
-from tests.support.standin import Scenario, StandIn
+from tests.support.standin.scenario import Scenario
+from tests.support.standin.server import StandIn
 from tools.desktop.capture import Capture, Monitor
 from tools.desktop.inputs import InputEvent
 from tools.runtime import Runtime

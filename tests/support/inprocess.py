@@ -17,7 +17,7 @@ from mcp.server.mcpserver import MCPServer
 
 from mcp_server.config import load_settings
 from mcp_server.server import build_server
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.standin import Scenario
+from tests.support.standin.scenario import Scenario
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import SCREEN
 

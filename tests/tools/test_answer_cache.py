@@ -9,7 +9,7 @@ from PIL import Image
 from tests.support.inprocess import connect
 from tests.support.markers import needs_display
 from tests.support.scenarios import scenario_for
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tools.answer_cache import AnswerCache, screen_key
 

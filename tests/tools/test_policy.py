@@ -12,7 +12,7 @@ from mcp_server.server import build_server
 from tests.support.inprocess import records, serve
 from tests.support.markers import needs_display
 from tests.support.scenarios import scenario_for
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp, center
 from tools.actions.events import AnyAction, plan_events
 from tools.actions.vocabulary import Click, Drag, FillInput, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait

@@ -11,7 +11,8 @@ from engine.vlm.prompts import COMPUTER_USE_ACTIONS, SEMANTIC_PLAN_ACTIONS
 from tests.support.inprocess import connect
 from tests.support.markers import needs_display
 from tests.support.scenarios import inside, scenario_for
-from tests.support.standin import StandIn, offered_actions
+from tests.support.standin.answers import offered_actions
+from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp, nothing_but_the_marker
 from tests.support.xvfb import Xvfb
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.fake_desktop import DONE, GOAL, PAGES, FakeDesktop, click, runtime_on, scenario
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tools.safety.policy import Policy
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.trajectory import load

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.fake_desktop import DONE, GOAL, PAGES, Button, FakeDesktop, click, runtime_on, scenario
-from tests.support.standin import StandIn
+from tests.support.standin.server import StandIn
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.replay import Replay, replayable
 from tools.task.trajectory import Trajectory, load
