@@ -24,8 +24,7 @@ from PIL import Image, ImageDraw
 
 from tests.support.desktop import Chromium, Desktop, skip_reason
 from tests.support.shop import ShopServer, ShopVariant
-from tests.support.shop.agent import PublishPlanner
-from tests.support.standin.scenario import Scenario
+from tests.support.shop.agent import PublishPlanner, layout_elements
 from tests.support.standin.server import StandIn
 from tools.task.trajectory import load
 
@@ -62,8 +61,16 @@ def env_for(desktop: Desktop, tmp_path: Path) -> dict[str, str]:
 
 
 def planner_for(shop: ShopServer, standin: StandIn, wrong_clicks: int = 0) -> PublishPlanner:
-    planner = PublishPlanner(shop, NAME, PRICE, STOCK, IMAGE, WIDTH, HEIGHT, wrong_clicks=wrong_clicks)
-    standin.set_scenario(Scenario(frame={"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT}, reasoning="prompted"))
+    """The stand-in sees what the page reports of itself, and plans with :class:`PublishPlanner`."""
+    frame = {"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT}
+
+    def show(report: dict[str, Any]) -> None:
+        standin.set_scenario({"frame": frame, "reasoning": "prompted", "elements": layout_elements(report)})
+
+    shop.on_layout = show
+    if shop.layout is not None:
+        show(shop.layout)
+    planner = PublishPlanner(shop, NAME, PRICE, STOCK, IMAGE, wrong_clicks=wrong_clicks)
     standin.set_planner(planner)
     return planner
 

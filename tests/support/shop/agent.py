@@ -2,13 +2,15 @@
 
 :class:`PublishPlanner` answers "what next?" the way a good GUI model would: it looks at the page
 the shop says is shown (its elements' screen boxes, the fields' values, the chosen file), and
-proposes one step with a thought: click the navigation link or the "Add product" button at its
-real position (on Qwen3-VL's 0-1000 grid), ``fill_input`` a field that does not hold its value yet,
+proposes one step with a thought: click the navigation link or the "Add product" button (by the
+label the stand-in knows from :func:`layout_elements`, so it answers with the element's real centre
+on Qwen3-VL's 0-1000 grid), ``fill_input`` a field that does not hold its value yet,
 ``upload_file`` the image, ``click_text`` "Publish", and ``terminate`` once the shop says
 "Published". With ``wrong_clicks`` it first clicks, that many times, the page's heading instead of
 the button (a grounding slip that changes nothing), as a model sometimes does.
 
-Plug it into the stand-in: ``standin.set_planner(PublishPlanner(shop, ...))``.
+Plug it into the stand-in: ``shop.on_layout = lambda report: standin.set_scenario({..., "elements":
+layout_elements(report)})`` and ``standin.set_planner(PublishPlanner(shop, ...))``.
 """
 
 from __future__ import annotations
@@ -19,12 +21,23 @@ from typing import Any
 
 from tests.support.shop.app import ShopServer
 
+
+def layout_elements(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's reported elements as stand-in scenario elements (``type``, ``label``, ``box``), those with text."""
+    kinds = {"a": "link", "button": "button", "input": "input", "select": "input", "textarea": "input", "h1": "text"}
+    elements = []
+    for element in report["elements"]:
+        if element.get("text") and element["tag"] in kinds:
+            elements.append({"type": kinds[element["tag"]], "label": element["text"], "box": element["box"]})
+    return elements
+
+
 GOAL_TEMPLATE = "publish a new product named {name}, price {price}, stock {stock}, main image {image}"
 
 
 @dataclass
 class PublishPlanner:
-    """Plans the publish task on ``shop`` for a ``width`` x ``height`` screen at (0, 0)."""
+    """Plans the publish task on ``shop``."""
 
     shop: ShopServer
     name: str
@@ -32,8 +45,6 @@ class PublishPlanner:
     stock: str
     image: str
     """The image path as the goal says it (e.g. ``./images/headset.jpg``)."""
-    width: int
-    height: int
     wrong_clicks: int = 0
     steps: list[dict[str, Any]] = field(default_factory=list)
     """Every step proposed, in order (what the "model" said)."""
@@ -49,11 +60,6 @@ class PublishPlanner:
             step = self._next()
             self.steps.append(step)
             return step
-
-    def _grid(self, box: list[int]) -> list[int]:
-        x = (box[0] + box[2]) / 2
-        y = (box[1] + box[3]) / 2
-        return [round(x / self.width * 1000), round(y / self.height * 1000)]
 
     def _find(self, layout: dict[str, Any], **match: Any) -> dict[str, Any] | None:
         for element in layout["elements"]:
@@ -87,21 +93,21 @@ class PublishPlanner:
                 self.wrong_clicks -= 1
                 return {
                     "action": "left_click",
-                    "coordinate": self._grid(heading["box"]),
+                    "target": heading["text"],
                     "thought": f"This is the product list; the add button should be the title {heading['text']!r}.",
                 }
             button = self._find(layout, tag="a", text=texts["add_product"])
             assert button is not None, layout
             return {
                 "action": "left_click",
-                "coordinate": self._grid(button["box"]),
+                "target": button["text"],
                 "thought": f"This is the product list. Click {texts['add_product']!r} to open the form.",
             }
         link = self._find(layout, tag="a", text=texts["nav_products"])
         assert link is not None, layout
         return {
             "action": "left_click",
-            "coordinate": self._grid(link["box"]),
+            "target": link["text"],
             "thought": f"Products are managed under {texts['nav_products']!r} in the sidebar; open it.",
         }
 

@@ -141,6 +141,8 @@ class ShopServer:
         #: [{"tag", "type", "id", "name", "text", "value", "files", "box": [x1, y1, x2, y2] screen px}]}``.
         self.layout: dict[str, Any] | None = None
         self.layouts = 0
+        #: Called (from the server thread) with each layout report, e.g. to show a stand-in model the page.
+        self.on_layout: Callable[[dict[str, Any]], None] | None = None
         self._cond = threading.Condition()
         self._next_submission = 0
         self._httpd: ThreadingHTTPServer | None = None
@@ -250,6 +252,8 @@ class ShopServer:
         return result
 
     def _record_layout(self, report: dict[str, Any]) -> None:
+        if self.on_layout is not None:  # first, so whoever waits for the report sees its effect too
+            self.on_layout(report)
         with self._cond:
             self.layout = report
             self.layouts += 1
