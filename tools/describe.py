@@ -22,6 +22,7 @@ from engine.ocr.reader import OcrUnavailable, TextBox
 from engine.text.fusion import ModelElement, fuse
 from engine.vlm.vision import Description
 from tools.answer_cache import screen_key
+from tools.describe_a11y import A11yPart, merge, read_part
 from tools.desktop.capture import Capture
 from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
 from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
@@ -168,11 +169,13 @@ async def describe_screen(
     doing = [w for w, on in (("the model", runtime.engine), ("OCR", runtime.ocr)) if on is not None]
     await progress(1, 3, f"asking {' and '.join(doing)}")
     out = _Outcome()
+    a11y = A11yPart()
     async with anyio.create_task_group() as group:
         if runtime.engine is not None:
             group.start_soon(_ask, runtime, capture.image, question, out)
         if runtime.ocr is not None:
             group.start_soon(_read, runtime, capture, out)
+        group.start_soon(_structure, runtime, capture, a11y)
     notes: list[str] = []
     if out.model_failure is not None:
         # An unreachable server is the "no GPU here" case: OCR carries on. A model that answers
@@ -209,6 +212,8 @@ async def describe_screen(
         )
         for index, p in enumerate(fuse(model, lines), 1)
     ]
+    elements = merge(a11y.elements, elements)
+    notes += a11y.notes
     snapshot_id = runtime.snapshots.new_id()
     runtime.snapshots.put(
         Snapshot(snapshot_id, frame, time.time(), [e.model_dump() for e in elements], fingerprint(capture.image))
@@ -219,6 +224,8 @@ async def describe_screen(
         timings["model"] = out.model_ms
     if runtime.ocr is not None:
         timings["ocr"] = out.ocr_ms
+    if runtime.a11y is not None:
+        timings["a11y"] = a11y.elapsed_ms
     timings["total"] = round((time.perf_counter() - started) * 1000, 1)
     description = out.description
     if description is not None:
@@ -238,6 +245,14 @@ async def describe_screen(
         note=" ".join(notes) or None,
         ocr_pass=out.text.how if out.text is not None else None,
         model_pass=None if out.description is None else "cached" if out.model_cached else "fresh",
+        focused_window=a11y.focused,
+        accessibility=a11y.reports,
         timings_ms=timings,
     )
     return result, capture
+
+
+async def _structure(runtime: Runtime, capture: Capture, part: A11yPart) -> None:
+    read = await read_part(runtime, capture.frame)
+    part.focused, part.elements, part.reports = read.focused, read.elements, read.reports
+    part.notes, part.elapsed_ms = read.notes, read.elapsed_ms

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tools.actions.vocabulary import Action
-from tools.results_desktop import WindowRef
+from tools.results_desktop import TreeReport, WindowRef
 from tools.results_trust import BatchResult, Confirmation, SecondLookReport, UntrustedText
 
 
@@ -29,18 +29,24 @@ class Element(BaseModel):
     label: str
     bbox: tuple[int, int, int, int] = Field(description="[x1, y1, x2, y2] in screen pixels.")
     center: tuple[int, int] = Field(description="[x, y] screen pixel to click.")
-    source: Literal["model", "ocr", "fused"] = Field(
+    source: Literal["model", "ocr", "fused", "a11y"] = Field(
         "model",
         description="model: the vision model alone; ocr: text OCR read (type 'text'); "
-        "fused: the model's element with its position confirmed by OCR.",
+        "fused: the model's element with its position confirmed by OCR; a11y: the application's own accessibility "
+        "tree (exact box, role, states, value).",
     )
     confidence: float = Field(
         0.5,
         ge=0,
         le=1,
         description="How sure the position is: OCR's recognition confidence for text, 0.5 for a model box "
-        "no text confirms, higher when OCR confirms the model.",
+        "no text confirms, higher when OCR confirms the model, 1 for the accessibility tree.",
     )
+    role: str | None = Field(None, description="a11y: the toolkit's role, e.g. 'push button', 'text', 'check box'.")
+    states: list[str] | None = Field(
+        None, description="a11y: focused, checked, enabled, editable, selected, expanded, pressed, read_only."
+    )
+    value: str | None = Field(None, description="a11y: a text field's current text, a slider's value.")
 
 
 class DescribeResult(BaseModel):
@@ -64,6 +70,11 @@ class DescribeResult(BaseModel):
         "ocr_only: no model configured or reachable, so elements are the text on screen (no icons).",
     )
     note: str | None = Field(None, description="What was degraded and why (e.g. no model), when anything was.")
+    focused_window: WindowRef | None = Field(None, description="The window that has the keyboard: typing goes there.")
+    accessibility: list[TreeReport] = Field(
+        default_factory=list,
+        description="Per visible window, how much of its accessibility tree was read (complete, partial, absent).",
+    )
     model_pass: Literal["fresh", "cached"] | None = Field(
         None,
         description="fresh: the model was asked; cached: the same screen was described with the same question "

@@ -143,9 +143,9 @@ def test_a_capped_reading_is_partial_never_complete(
 ) -> None:
     reading, _ = _read(**caps)
     statuses = {t.window.title: t.status for t in reading.trees}
-    assert statuses["Tk form"] == "absent"
-    assert all(status in ("partial", "absent", "unavailable") for status in statuses.values()), reading.trees
-    assert "partial" in statuses.values() or "unavailable" in statuses.values()
+    assert statuses["Tk form"] in ("absent", "partial")  # with no time to ask the registry, nothing is known
+    assert all(status in ("partial", "absent") for status in statuses.values()), reading.trees
+    assert statuses["Find and Replace"] == "partial"
 
 
 def test_no_bus_reads_as_unavailable(desk: tuple[Desktop, Mousepad, TkApp]) -> None:

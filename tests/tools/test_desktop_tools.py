@@ -1,9 +1,10 @@
-"""The desktop-structure tools through a real MCP client and the in-process server, on Xvfb + openbox with
+"""The desktop-structure tools through a real MCP client and the real server on stdio, on Xvfb + openbox with
 Tk windows: windows, the clipboard, launching, waiting, and the one safety pipeline they share."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,8 @@ import pytest
 from mcp import Client
 
 from tests.support.desktop import Desktop, skip_reason
-from tests.support.inprocess import records, serve
+from tests.support.inprocess import records
+from tests.support.servers import mcp_client
 from tests.support.tkapp import TkApp
 from tools.desktop import clipboard
 
@@ -40,7 +42,15 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Desktop, Tk
 
 @asynccontextmanager
 async def client(tmp_path: Path, **env: str) -> AsyncIterator[Client]:
-    async with serve(tmp_path, {"VLM_DESKTOP_DESKTOP__ACCESSIBILITY": "false", **env}) as connected:
+    """The real server on stdio, on the desktop that ``DISPLAY`` names (pyautogui binds one display per process)."""
+    server_env = {
+        **os.environ,
+        "VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "audit.jsonl"),
+        "VLM_DESKTOP_DESKTOP__SETTLE_TIMEOUT": "1.0",
+        "VLM_DESKTOP_DESKTOP__ACCESSIBILITY": "false",
+        **env,
+    }
+    async with mcp_client("stdio", server_env, ["--backend", "none"]) as connected:
         yield connected
 
 

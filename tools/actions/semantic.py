@@ -26,7 +26,7 @@ from engine.geometry import image_box_to_screen, image_to_screen, screen_to_imag
 from engine.ocr.reader import TextBox
 from engine.text.find import TextMatch
 from engine.vlm.refine import SecondLook
-from tools.actions import verify
+from tools.actions import a11y_targets, verify
 from tools.actions.fields import Field, find_field
 from tools.actions.locate import TextNotFound, candidates, find_text
 from tools.actions.vocabulary import (
@@ -159,8 +159,11 @@ def _nearby(lines: list[TextBox], box: tuple[int, int, int, int], reach: int = 3
     close = [
         line
         for line in lines
-        if line.box[0] < x2 + reach and line.box[2] > x1 - reach and line.box[1] < y2 + reach // 2
-        and line.box[3] > y1 - reach // 2 and line.box != box
+        if line.box[0] < x2 + reach
+        and line.box[2] > x1 - reach
+        and line.box[1] < y2 + reach // 2
+        and line.box[3] > y1 - reach // 2
+        and line.box != box
     ]
     return ", ".join(f"{line.text!r} at {list(line.box)}" for line in close[:8]) or "no other text"
 
@@ -292,13 +295,34 @@ async def _changed_screen(runtime: Runtime, capture: Capture, budget: float) -> 
     return None
 
 
+def _said_by_ocr(stages: list[Stage], why: str) -> list[Stage]:
+    """The stages with their checks saying that OCR, not the accessibility tree, read the screen, and why."""
+    for stage in stages:
+        check = stage.check
+        if check is not None:
+
+            async def said(check: Callable[[], Awaitable[Check]] = check) -> Check:
+                return a11y_targets.by_ocr(await check(), why)
+
+            stage.check = said
+    return stages
+
+
 async def _on_screen(runtime: Runtime, capture: Capture, action: ClickText | FillInput | UploadFile) -> list[Stage]:
     match action:
         case ClickText():
+            target = await a11y_targets.click_target(runtime, action)
+            if target.actions is not None:
+                return [Stage("click", target.actions)]  # type: ignore[arg-type]
             x, y = (await locate_text(runtime, capture, action.text, action.occurrence, action.near)).center
             return [Stage("click", [Click(x=x, y=y, button=action.button, clicks=action.clicks)])]
         case FillInput():
-            return await _fill_input(runtime, capture, action)
+            target = await a11y_targets.fill_target(runtime, action)
+            if target.actions is not None and target.field is not None:
+                field = target.field
+                check = lambda: a11y_targets.value_read_back(runtime, field, action.value)  # noqa: E731
+                return [Stage("fill", target.actions, check)]  # type: ignore[arg-type]
+            return _said_by_ocr(await _fill_input(runtime, capture, action), target.why_not)
         case UploadFile():
             return await _upload(runtime, capture, action)
     raise InvalidAction(f"unsupported action {action.type!r}")  # pragma: no cover - union is closed

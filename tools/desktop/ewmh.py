@@ -38,8 +38,9 @@ _MOVE_FLAGS = (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (SOURCE_PAGER << 12)
 
 
 def _display() -> Any:
-    # One connection per thread and display name: worker threads live on, and $DISPLAY may change.
-    name = os.environ.get("DISPLAY")
+    # One connection per thread and display: worker threads live on, and $DISPLAY may change (a new X
+    # server may even reuse the number, but not the cookie file).
+    name = (os.environ.get("DISPLAY"), os.environ.get("XAUTHORITY"))
     cached = getattr(_local, "display", None)
     if cached is not None and cached[0] == name:
         return cached[1]

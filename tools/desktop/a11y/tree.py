@@ -271,7 +271,10 @@ async def read_windows(
     try:
         with anyio.fail_after(max_seconds):
             apps = await _apps(bus)
-    except (AtspiError, TimeoutError) as exc:
+    except TimeoutError:
+        why = f"the {max_seconds:g} s time cap was reached before the accessibility registry answered: nothing was read"
+        return Reading([WindowTree(w, "partial", why) for w in shown], round((time.perf_counter() - started) * 1000, 1))
+    except AtspiError as exc:
         trees = [WindowTree(w, "unavailable", f"the accessibility registry did not answer: {exc}") for w in shown]
         return Reading(trees, round((time.perf_counter() - started) * 1000, 1))
     trees = []
@@ -297,10 +300,9 @@ def _verdict(
     max_nodes: int,
     max_seconds: float,
 ) -> WindowTree:
-    shown = [n for n in nodes if n.box is not None]
-    if not shown:
-        return WindowTree(window, "absent", f"{app} exposes a tree, but nothing in it is showing", nodes, app)
     if whole:
+        if not any(n.box is not None for n in nodes):
+            return WindowTree(window, "absent", f"{app} exposes a tree, but nothing in it is showing", nodes, app)
         return WindowTree(window, "complete", f"{len(nodes)} showing nodes read", nodes, app)
     why = []
     if budget.nodes_left <= 0:
