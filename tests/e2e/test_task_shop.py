@@ -129,6 +129,33 @@ def test_run_task_publishes_the_product(
     else:
         assert not retried
     assert "step 1" in done.stderr and "succeeded" in done.stderr  # the progress display, on stderr
+    if wrong_clicks:
+        replay_on_a_fresh_shop(desktop, tmp_path, folder, image)
+
+
+def replay_on_a_fresh_shop(desktop: Desktop, tmp_path: Path, folder: Path, image: Path) -> None:
+    """``replay`` the run on a new shop, with no model: the same product arrives; the wrong click is not replayed."""
+    worked = [s for s in load(folder).steps if s.outcome == "ok"]
+    with (
+        ShopServer(ShopVariant.default("zh")) as shop,
+        Chromium(desktop, f"{shop.url}/dashboard", ready=lambda: shop.requested("/dashboard")),
+    ):
+        shop.wait_for_layout("dashboard")
+        command = [sys.executable, "-m", "mcp_server", "replay", str(folder), "--json", "--backend", "none"]
+        command += ["--out", str(tmp_path / "replays")]
+        done = subprocess.run(
+            command, cwd=tmp_path, env=env_for(desktop, tmp_path), capture_output=True, text=True, timeout=280
+        )
+        assert done.returncode == 0, done.stderr[-4000:]
+        check_published(shop, image)
+    replayed = load(Path(json.loads(done.stdout)["folder"]))
+    assert replayed.replay_of == str(folder) and replayed.status == "succeeded"
+    assert [s.action for s in replayed.steps if s.action and s.action["type"] != "click"] == [
+        s.action for s in worked if s.action and s.action["type"] != "click"
+    ]
+    clicks = [s for s in replayed.steps if s.action and s.action["type"] == "click"]
+    assert len(clicks) == 2 and all(s.note and s.note.startswith("target found") for s in clicks)
+    assert all(s.outcome == "ok" for s in replayed.steps)
 
 
 async def test_start_task_over_mcp_publishes_the_product(
@@ -147,10 +174,10 @@ async def test_start_task_over_mcp_publishes_the_product(
             env=env_for(desktop, tmp_path),
             cwd=str(tmp_path),  # the goal's ./images/headset.jpg is relative to where the server runs
         )
-        progress: list[Any] = []
+        seen: list[Any] = []
 
-        async def on_progress(done: float, total: float | None, message: str | None) -> None:
-            progress.append((done, message))
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            seen.append((progress, message))
 
         async with Client(params, read_timeout_seconds=120) as client:
             started = await client.call_tool("start_task", {"goal": planner.goal(), "max_steps": 20})
@@ -167,10 +194,10 @@ async def test_start_task_over_mcp_publishes_the_product(
             assert task["status"] == "succeeded", task
             shot = await client.read_resource("vlm-desktop://screenshot/latest")
             assert shot.contents and shot.contents[0].mime_type == "image/png"
-            listed = json.loads((await client.read_resource("vlm-desktop://tasks")).contents[0].text)
+            listed = json.loads((await client.read_resource("vlm-desktop://tasks")).contents[0].text)  # type: ignore[union-attr]
             assert listed[0]["task_id"] == task["task_id"] and listed[0]["status"] == "succeeded"
         check_published(shop, image)
-    assert progress, "get_task sent no progress while it waited"
+    assert seen, "get_task sent no progress while it waited"
     assert task["stop"] == "done" and task["steps"][-1]["outcome"] == "done"
     assert task["trajectory"].startswith(str(tmp_path / "state" / "trajectories"))
     assert load(Path(task["trajectory"])).status == "succeeded"
