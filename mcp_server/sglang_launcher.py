@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -234,24 +235,40 @@ async def launched(config: LaunchConfig, model: str) -> AsyncIterator[SGLangServ
     SIGTERM and SIGINT end the block (so the server is stopped) instead of killing this process outright.
     """
     server = SGLangServer(config, model)
+    failure: Exception | None = None
     async with anyio.create_task_group() as group:
-        group.start_soon(_stop_on_signal, group.cancel_scope)
+        group.start_soon(_stop_on_signal, group.cancel_scope, server)
         try:
             await server.start()
             group.start_soon(server.supervise)
             yield server
+        except Exception as exc:  # raised below, outside the group, so callers see it unwrapped
+            failure = exc
         finally:
             with anyio.CancelScope(shield=True):
                 await server.stop()
             group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
 
 
-async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+async def _stop_on_signal(scope: anyio.CancelScope, server: SGLangServer) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for received in signals:
             log.info("received %s: stopping SGLang and exiting", signal.Signals(received).name)
+            with anyio.CancelScope(shield=True):
+                await server.stop()
             scope.cancel()
+            # The stdio transport reads stdin in a thread that cancellation cannot interrupt: once SGLang
+            # is stopped, a host that signals without closing stdin must not keep this process alive.
+            timer = threading.Timer(EXIT_GRACE, os._exit, args=(0,))
+            timer.daemon = True
+            timer.start()
             return
+
+
+EXIT_GRACE = 5.0
+"""Seconds a signalled server may take to wind down on its own before it exits regardless."""
 
 
 def run_launched(settings: Any, serve: Callable[[Any], Awaitable[None]]) -> int:
