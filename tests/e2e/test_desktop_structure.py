@@ -4,6 +4,7 @@ form, an xmessage) and no vision model (OCR only)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,10 @@ from tests.support.tkapp import TkApp
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(skip_reason("mousepad") is not None, reason=skip_reason("mousepad") or ""),
+    pytest.mark.skipif(
+        not Path("/usr/libexec/at-spi-bus-launcher").exists() or shutil.which("xclip") is None,
+        reason="needs apt packages at-spi2-core and xclip",
+    ),
 ]
 
 TEXT = "Zoë Ñúñez 你好"

@@ -8,6 +8,7 @@ import asyncio
 import time
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 
 import mss
 import numpy as np
@@ -22,7 +23,11 @@ from tools.desktop.a11y.find import fields_for, named, visible_nodes
 from tools.desktop.a11y.reader import A11yReader
 from tools.desktop.a11y.tree import Node, Reading, read_windows
 
-pytestmark = pytest.mark.skipif(skip_reason("mousepad") is not None, reason=skip_reason("mousepad") or "")
+AT_SPI = Path("/usr/libexec/at-spi-bus-launcher")
+pytestmark = [
+    pytest.mark.skipif(skip_reason("mousepad") is not None, reason=skip_reason("mousepad") or ""),
+    pytest.mark.skipif(not AT_SPI.exists(), reason="needs apt package at-spi2-core (the accessibility bus)"),
+]
 
 
 @pytest.fixture(scope="module")

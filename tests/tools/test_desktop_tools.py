@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -130,6 +131,7 @@ async def test_close_is_destructive_and_confirmable(desk: tuple[Desktop, TkApp, 
             assert "Doomed form" not in titles
 
 
+@pytest.mark.skipif(shutil.which("xclip") is None, reason="needs apt package xclip")
 async def test_clipboard_write_is_an_action_and_reading_is_off_unless_allowed(
     desk: tuple[Desktop, TkApp, TkApp], tmp_path: Path
 ) -> None:
