@@ -30,6 +30,8 @@ class Answer:
     content: str
     reasoning: str | None = None
     finish_reason: str = "stop"
+    stall_seconds: float = 0.0
+    """Streamed, the answer stops this long after its first content piece (the ``stall`` fault)."""
 
 
 def classify(messages: Sequence[Mapping[str, Any]]) -> str:

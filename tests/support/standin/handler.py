@@ -126,9 +126,11 @@ def make_handler(server: StandIn) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                for chunk in server.chunks(body, usage, answer):
+                for index, chunk in enumerate(server.chunks(body, usage, answer)):
                     self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
+                    if index == 1 and answer.stall_seconds:  # the role chunk and one piece, then silence
+                        server.stall(answer.stall_seconds)
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):

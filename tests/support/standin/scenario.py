@@ -14,7 +14,7 @@ from typing import Any
 
 REASONING_MODES = ("none", "native", "prompted")
 DESCRIBE_FORMATS = ("object", "list", "fenced_list")
-FAULTS = ("hang", "http500", "http503", "truncated", "garbage", "out_of_range", "huge", "swapped")
+FAULTS = ("hang", "stall", "http500", "http503", "truncated", "garbage", "out_of_range", "huge", "swapped")
 COORDINATE_ACTIONS = (
     "left_click",
     "double_click",
@@ -56,6 +56,7 @@ class Scenario:
     fault: str | None = None
     fault_count: int | None = None
     hang_seconds: float = 30.0
+    """How long the ``hang`` fault waits before answering, and the ``stall`` fault in mid-stream."""
     latency_seconds: float = 0.0
     """How long after its request arrived an answer is sent, as from a GPU server whose whole latency is
     fixed (for benchmarks): the stand-in waits ``max(0, latency_seconds - time already spent)``, so the

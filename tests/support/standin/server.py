@@ -161,6 +161,8 @@ class StandIn:
             answer = compose(kind, scenario, body["messages"], step, fault)
         except ScenarioError as exc:
             raise HTTPError(500, f"stand-in scenario error: {exc}", "InternalServerError") from exc
+        if fault == "stall":
+            answer.stall_seconds = scenario.hang_seconds
         usage = {
             "prompt_tokens": count_prompt_tokens(body, sizes),
             "completion_tokens": max(1, len(answer.content + (answer.reasoning or "")) // 4),
@@ -171,6 +173,10 @@ class StandIn:
     def response(self, body: Mapping[str, Any], usage: Mapping[str, int], answer: Answer) -> dict[str, Any]:
         """A non-streaming ``chat.completion`` in SGLang's shape."""
         return responses.completion(self._next_id(), int(time.time()), self._model_name(body), usage, answer)
+
+    def stall(self, seconds: float) -> None:
+        """Wait ``seconds`` mid-stream (woken by :meth:`stop`)."""
+        self._stopping.wait(seconds)
 
     def chunks(self, body: Mapping[str, Any], usage: Mapping[str, int], answer: Answer) -> list[dict[str, Any]]:
         """The ``chat.completion.chunk`` objects of a streamed answer, in order."""
