@@ -182,7 +182,7 @@ def _finish(args: argparse.Namespace, trajectory: Trajectory, folder: Path) -> i
 
 def run_task(args: argparse.Namespace, settings: Settings) -> int:
     """``vlm-desktop-mcp run-task GOAL``."""
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     if settings.model.backend == "none":
         console.print("vlm-desktop-mcp: run-task needs a vision model (--backend none has none)")
         return 2
@@ -211,7 +211,7 @@ def run_task(args: argparse.Namespace, settings: Settings) -> int:
 
 def replay(args: argparse.Namespace, settings: Settings) -> int:
     """``vlm-desktop-mcp replay DIR``."""
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         source = files.load(args.folder)
     except TrajectoryError as exc:
@@ -247,7 +247,7 @@ def view(args: argparse.Namespace) -> int:
     """``vlm-desktop-mcp view DIR``: serve the viewer until interrupted."""
     import uvicorn
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     if not is_loopback(args.host):
         console.print("vlm-desktop-mcp: view shows screenshots of this desktop: it listens on loopback addresses only")
         return 2
