@@ -123,3 +123,16 @@ async def test_a_refused_action_ends_the_task_with_the_policy_reason(standin: St
     assert (trajectory.status, trajectory.stop) == ("failed", "refused")
     assert "refused by the server's policy" in (trajectory.reason or "")
     assert trajectory.steps[0].outcome == "refused" and not screen.sent
+
+
+async def test_an_unusable_answer_twice_ends_the_task_with_the_model_error(standin: StandIn, tmp_path: Path) -> None:
+    screen = desktop()
+    standin.set_scenario(scenario(screen, [click("Products")], fault="garbage"))
+    trajectory = await run(screen, standin, tmp_path)
+    assert (trajectory.status, trajectory.stop) == ("failed", "model_error")
+    assert trajectory.reason.startswith("step 1 failed twice: first the model's answer could not be used")
+    assert [(s.attempt, s.outcome, s.phase) for s in trajectory.steps] == [
+        (1, "failed", "finished"),
+        (2, "failed", "finished"),
+    ]
+    assert not screen.sent

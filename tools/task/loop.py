@@ -276,7 +276,7 @@ class TaskLoop:
                 cache=self.cache,
             )
         except ModelFailure as exc:
-            step.outcome, step.error = "failed", f"model: {exc}"
+            step.outcome, step.error, step.phase = "failed", f"model: {exc}", "finished"
             step.timings_ms = {"capture": _ms(started, captured), "total": _ms(started)}
             await self.save()
             return step, None, exc
