@@ -270,7 +270,7 @@ async def test_screen_text_and_tool_arguments_cannot_change_the_policy(
     async with Client(build_server(settings)) as client:
         plan = await client.call_tool("plan_next_action", {"goal": "finish the form"})
         action = plan.structured_content["action"]
-        assert action == {"type": "key", "keys": ["ctrl", "alt", "delete"]}
+        assert action == {"type": "key", "keys": ["ctrl", "alt", "delete"], "window": None}
         refused = await client.call_tool("execute_action", {"action": action})
         smuggled = await client.call_tool(
             "execute_action", {"action": action, "policy": {"blocked_chords": []}, "dry_run": True}
