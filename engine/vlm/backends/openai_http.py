@@ -139,7 +139,7 @@ class OpenAIHTTPBackend:
         except TimeoutError as exc:
             self.breaker.record(False)
             raise ModelTimeout(
-                f"the model's answer took longer than {self.limits.total:g} s in all ({request.purpose}) at "
+                f"timed out: the model's answer took longer than {self.limits.total:g} s in all ({request.purpose}) at "
                 f"{self.base_url}; ask for less (a smaller region, fewer reasoning steps) or raise model.read_timeout"
             ) from exc
         except ModelError as exc:
@@ -308,12 +308,13 @@ class _Clock:
         except TimeoutError as exc:
             if first:
                 message = (
-                    f"the model server at {self.url} accepted the request but sent no token within {limit:g} s "
-                    f"({self.purpose}); it may be loading, overloaded or stuck: check its log or its /health_generate"
+                    f"timed out: the model server at {self.url} accepted the request but sent no token "
+                    f"within {limit:g} s ({self.purpose}); it may be loading, overloaded or stuck: "
+                    "check its log or its /health_generate"
                 )
             else:
                 message = (
-                    f"the model server at {self.url} stopped mid-answer: nothing for {limit:g} s after "
+                    f"timed out: the model server at {self.url} stopped mid-answer, nothing for {limit:g} s after "
                     f"{self.tokens} streamed tokens ({self.purpose}); check its log"
                 )
             raise ModelTimeout(message) from exc
