@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import anyio
 from PIL import Image
 
 from engine.errors import ModelOutputError
@@ -89,7 +90,8 @@ class VisionEngine:
     async def _ask(self, image: Image.Image, request: ChatRequest) -> tuple[ChatResponse, tuple[int, int]]:
         if self.gate is not None:
             await self.gate.check()
-        png, size = prepare_for_model(image, self.settings.max_image_pixels)
+        # Resizing and encoding a full screen takes milliseconds of CPU: not on the event loop.
+        png, size = await anyio.to_thread.run_sync(prepare_for_model, image, self.settings.max_image_pixels)
         response = await self.backend.chat(
             ChatRequest(
                 prompt=request.prompt,
