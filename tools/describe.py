@@ -24,7 +24,7 @@ from engine.vlm.vision import Description
 from tools.answer_cache import screen_key
 from tools.describe_a11y import A11yPart, merge, read_part
 from tools.desktop.capture import Capture
-from tools.desktop.settle import changed_box, fingerprint, wait_for_settle
+from tools.desktop.settle import changed_in_thread, fingerprint_in_thread, wait_for_settle
 from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
 from tools.results import DescribeResult, Element, ScreenInfo
@@ -75,7 +75,7 @@ async def settled_capture(runtime: Runtime, region: RegionArg | None, monitor: i
     first = await capture_screen(runtime, region, monitor)
     area = (first.frame.x, first.frame.y, first.frame.width, first.frame.height)
     still = runtime.settled_screens.get(area)
-    if still is not None and await anyio.to_thread.run_sync(_same, still, first.image):
+    if still is not None and await changed_in_thread(still, first.image) is None:
         return first, True  # exactly as it was when it last settled: no need to watch it again
     latest: list[Capture] = [first]
     unused = [first]  # the settle loop's first look is the grab already taken
@@ -88,10 +88,6 @@ async def settled_capture(runtime: Runtime, region: RegionArg | None, monitor: i
     if settled.settled:
         runtime.settled_screens[area] = settled.image
     return latest[0], settled.settled
-
-
-def _same(fingerprint_then: Image.Image, image: Image.Image) -> bool:
-    return changed_box(fingerprint_then, fingerprint(image)) is None
 
 
 def text_to_screen(frame: Frame, lines: list[TextBox]) -> list[TextBox]:
@@ -215,9 +211,8 @@ async def describe_screen(
     elements = merge(a11y.elements, elements)
     notes += a11y.notes
     snapshot_id = runtime.snapshots.new_id()
-    runtime.snapshots.put(
-        Snapshot(snapshot_id, frame, time.time(), [e.model_dump() for e in elements], fingerprint(capture.image))
-    )
+    shown = await fingerprint_in_thread(capture.image)
+    runtime.snapshots.put(Snapshot(snapshot_id, frame, time.time(), [e.model_dump() for e in elements], shown))
     await progress(3, 3, f"{len(elements)} elements")
     timings: dict[str, Any] = {"capture": round((captured - started) * 1000, 1)}
     if runtime.engine is not None:

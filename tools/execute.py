@@ -448,7 +448,8 @@ async def execute_locked(
                 timeout=runtime.settings.settle_timeout,
                 interval=runtime.settings.settle_interval,
             )
-            box = await anyio.to_thread.run_sync(changed_box, screen_fingerprint(before.image), settled.image)
+            then = before.image
+            box = await anyio.to_thread.run_sync(lambda: changed_box(screen_fingerprint(then), settled.image))
             if box is not None and box[2] - box[0] <= CARET_WIDTH:
                 box = None
             effect, note = _effect(box, checks)

@@ -43,7 +43,7 @@ from tools.actions.vocabulary import (
 )
 from tools.desktop.capture import Capture
 from tools.desktop.screen_text import screen_lines
-from tools.desktop.settle import changed_box, fingerprint
+from tools.desktop.settle import changed_box, changed_in_thread, fingerprint_in_thread
 from tools.desktop.windows import focused_window
 from tools.errors import InvalidAction
 from tools.model_calls import ask_model
@@ -123,8 +123,8 @@ async def _click_element(runtime: Runtime, action: ClickElement) -> list[Stage]:
     if snapshot.fingerprint is not None:
         frame = snapshot.frame
         now = await runtime.capturer.grab(frame.rect, frame.monitor)
-        current = fingerprint(now.image)
-        diff = changed_box(snapshot.fingerprint, current)
+        current = await fingerprint_in_thread(now.image)
+        diff = await anyio.to_thread.run_sync(changed_box, snapshot.fingerprint, current)
         if diff is not None:
             x1, y1, x2, y2 = diff
             share = (x2 - x1) * (y2 - y1) / (current.width * current.height)
@@ -284,12 +284,12 @@ async def _changed_screen(runtime: Runtime, capture: Capture, budget: float) -> 
     """A settled new capture once the screen differs from ``capture``; ``None`` if it stays the same."""
     frame = capture.frame
     region = frame.rect
-    before = fingerprint(capture.image)
+    before = await fingerprint_in_thread(capture.image)
     deadline = time.perf_counter() + budget
     while time.perf_counter() < deadline:
         await anyio.sleep(0.2)
         now = await runtime.capturer.grab(region, frame.monitor)
-        if changed_box(before, fingerprint(now.image)) is not None:
+        if await changed_in_thread(before, now.image) is not None:
             await anyio.sleep(0.2)  # let it finish drawing
             return await runtime.capturer.grab(region, frame.monitor)
     return None
