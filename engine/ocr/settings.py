@@ -22,6 +22,11 @@ class OcrSettings(BaseModel):
         le=8192,
         description="Longest side of the image the text detector sees (0: full resolution; smaller is faster).",
     )
+    det_content_only: bool = Field(
+        True,
+        description="Run the text detector only on the parts of the screen that hold detail (blank areas cannot "
+        "hold text; a sparse screen is then detected in a fraction of the time). False: on the whole screen.",
+    )
     det_threshold: float = Field(
         0.3, gt=0, lt=1, description="Probability above which a detector pixel counts as text."
     )
