@@ -89,8 +89,19 @@ def describe_answer(scenario: Scenario, messages: Sequence[Mapping[str, Any]], f
     return f"Here are the elements I found on the screen.\n```json\n{_json_list(items)}\n```"
 
 
-def point_answer(scenario: Scenario, messages: Sequence[Mapping[str, Any]], fault: str | None) -> str:
-    """The point-grounding answer for the element named by the first quoted string in the prompt."""
+def point_answer(
+    scenario: Scenario,
+    messages: Sequence[Mapping[str, Any]],
+    fault: str | None,
+    shift_x: int = 0,
+    crop: bool = False,
+) -> str:
+    """The point-grounding answer for the element named by the first quoted string in the prompt.
+
+    ``shift_x`` moves the answer that many screen pixels right (a first look that is off). On a
+    ``crop`` (the scenario's frame is then the crop's screen area) a target whose centre lies outside
+    it is not seen: the answer is an empty list.
+    """
     candidates = QUOTED.findall("\n".join(message_texts(messages, ("user",)))) + QUOTED.findall(
         "\n".join(message_texts(messages, ("system",)))
     )
@@ -98,9 +109,15 @@ def point_answer(scenario: Scenario, messages: Sequence[Mapping[str, Any]], faul
         if quoted.strip() in FORMAT_WORDS:
             continue
         element = scenario.find(quoted)
-        if element is not None:
-            point = [1500, -20] if fault == "out_of_range" else scenario.center(element["label"])
-            return f"```json\n{_json_list([{'point_2d': point, 'label': element['label']}])}\n```"
+        if element is None:
+            continue
+        x1, y1, x2, y2 = element["box"]
+        x, y = (x1 + x2) / 2 + shift_x, (y1 + y2) / 2
+        f = scenario.frame
+        if crop and not (f["x"] <= x <= f["x"] + f["width"] and f["y"] <= y <= f["y"] + f["height"]):
+            return "```json\n[]\n```"
+        point = [1500, -20] if fault == "out_of_range" else scenario.grid_point(x, y)
+        return f"```json\n{_json_list([{'point_2d': point, 'label': element['label']}])}\n```"
     return "```json\n[]\n```"
 
 
@@ -221,18 +238,21 @@ def compose(
     messages: Sequence[Mapping[str, Any]],
     step: Mapping[str, Any] | None,
     fault: str | None,
+    shift_x: int = 0,
+    crop: bool = False,
 ) -> Answer:
     """The answer to a request of ``kind`` (see :func:`classify`), with the fault and reasoning style applied.
 
     ``step`` is the plan step a ``plan`` request answers, already fitted to the offered actions
-    (:func:`offered_step`). Raises :class:`ScenarioError` when the scenario cannot answer.
+    (:func:`offered_step`); ``shift_x`` and ``crop`` are :func:`point_answer`'s. Raises
+    :class:`ScenarioError` when the scenario cannot answer.
     """
     if kind == "plan":
         if step is None:
             raise ScenarioError("a planning request needs a plan step to answer with")
         content = plan_answer(scenario, step, fault)
     elif kind == "point":
-        content = point_answer(scenario, messages, fault)
+        content = point_answer(scenario, messages, fault, shift_x, crop)
     elif kind == "describe":
         content = describe_answer(scenario, messages, fault)
     else:

@@ -48,7 +48,7 @@ class Scenario:
     one step per planning request (the last step repeats).
     """
 
-    frame: dict[str, int] = field(default_factory=lambda: {"x": 0, "y": 0, "width": 1366, "height": 768})
+    frame: dict[str, float] = field(default_factory=lambda: {"x": 0, "y": 0, "width": 1366, "height": 768})
     elements: list[dict[str, Any]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
     reasoning: str = "none"
@@ -62,6 +62,10 @@ class Scenario:
     fixed (for benchmarks): the stand-in waits ``max(0, latency_seconds - time already spent)``, so the
     time it takes to read, decode and validate the request is part of it, not added to it."""
     title: str = "Test form"
+    first_point_off: int = 0
+    """The first grounding (``point_2d``) answer on each whole screen lies this many screen pixels right of
+    the target (negative: left), as a model's first look sometimes misses; later answers on that screen,
+    and answers on a crop of it (a second look), are exact."""
 
     def __post_init__(self) -> None:
         for key in ("x", "y", "width", "height"):
@@ -82,6 +86,8 @@ class Scenario:
             raise ScenarioError(f"reasoning must be one of {REASONING_MODES}, not {self.reasoning!r}")
         if self.describe_format not in DESCRIBE_FORMATS:
             raise ScenarioError(f"describe_format must be one of {DESCRIBE_FORMATS}, not {self.describe_format!r}")
+        if not isinstance(self.first_point_off, int):
+            raise ScenarioError(f"first_point_off must be a whole number of pixels, not {self.first_point_off!r}")
         if self.fault is not None and self.fault not in FAULTS:
             raise ScenarioError(f"fault must be null or one of {FAULTS}, not {self.fault!r}")
 

@@ -4,6 +4,7 @@ the scenario, the plan's position, the fault count, an optional live planner and
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +16,7 @@ from tests.support.standin import responses
 from tests.support.standin.answers import Answer, classify, compose, offered_actions, offered_step
 from tests.support.standin.handler import make_handler
 from tests.support.standin.scenario import Scenario, ScenarioError
+from tests.support.standin.sight import Sight, request_images, screen_area
 from tests.support.standin.validation import HTTPError, count_prompt_tokens, validate
 
 DEFAULT_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
@@ -47,6 +49,8 @@ class StandIn:
         self._requests: list[dict[str, Any]] = []
         self._counter = 0
         self._planner: Planner | None = None
+        self._sight = Sight()
+        self._points_on_screen = 0
         self._httpd = ThreadingHTTPServer((host, port), make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -82,6 +86,7 @@ class StandIn:
             self._scenario = new
             self._plan_index = 0
             self._faults_applied = 0
+            self._points_on_screen = 0
 
     def set_planner(self, planner: Planner | None) -> None:
         """Plan from the live application instead of the scenario's fixed plan: each planning request
@@ -93,7 +98,8 @@ class StandIn:
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Every JSON body received at ``/v1/chat/completions``, in order, with what the stand-in made of
-        it: ``_image_size(s)``, ``_kind`` and, when the scenario has a latency, ``_latency_wait`` (the
+        it: ``_image_size(s)``, ``_kind``, ``_crop`` (the screen area a grounding request's image showed,
+        when it was a crop of the last whole screen) and, when the scenario has a latency, ``_latency_wait`` (the
         seconds it waited before answering)."""
         with self._lock:
             return list(self._requests)
@@ -158,7 +164,8 @@ class StandIn:
         try:
             if kind == "plan":
                 step = offered_step(self._next_step(scenario), offered_actions(body["messages"]))
-            answer = compose(kind, scenario, body["messages"], step, fault)
+            seen, shift_x, crop = self._see(scenario, body["messages"], kind, entry)
+            answer = compose(kind, seen, body["messages"], step, fault, shift_x, crop)
         except ScenarioError as exc:
             raise HTTPError(500, f"stand-in scenario error: {exc}", "InternalServerError") from exc
         if fault == "stall":
@@ -184,6 +191,24 @@ class StandIn:
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         cid, created, model = self._next_id(), int(time.time()), self._model_name(body)
         return responses.chunks(cid, created, model, usage, answer, include_usage)
+
+    def _see(self, scenario: Scenario, messages: Any, kind: str, entry: dict[str, Any]) -> tuple[Scenario, int, bool]:
+        """The scenario as this request's image shows it (its frame the crop's screen area, for a crop
+        of the last whole screen), the shift of a point answer (``first_point_off``) and whether it is a crop."""
+        images = request_images(messages) if kind in ("plan", "point", "describe") else []
+        if not images:
+            return scenario, 0, False
+        seen = self._sight.look(images[-1], may_be_crop=kind == "point")
+        if not seen.whole:
+            area = screen_area(seen, scenario.frame)
+            entry["_crop"] = {key: round(value, 1) for key, value in area.items()}
+            return dataclasses.replace(scenario, frame=area), 0, True
+        with self._lock:
+            if seen.new_screen:
+                self._points_on_screen = 0
+            first = kind == "point" and self._points_on_screen == 0
+            self._points_on_screen += kind == "point"
+        return scenario, scenario.first_point_off if first else 0, False
 
     def _next_id(self) -> str:
         with self._lock:

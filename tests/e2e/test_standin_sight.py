@@ -1,0 +1,116 @@
+"""The stand-in answers a grounding request on a crop where the target lies in that crop (it finds the
+crop inside the last whole screen it received), and ``first_point_off`` makes its first whole-screen
+answer miss, which the second look's zoom then settles."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import random
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from PIL import Image, ImageDraw
+
+from engine.vlm.backends.openai_http import OpenAIHTTPBackend
+from engine.vlm.refine import SecondLook
+from engine.vlm.vision import VisionEngine
+from tests.support.standin.scenario import Scenario
+from tests.support.standin.server import StandIn
+
+WIDTH, HEIGHT = 1366, 768
+OK = [600, 400, 680, 430]
+CANCEL = [700, 400, 800, 430]
+
+
+def screen() -> Image.Image:
+    """A busy screen (seeded clutter) with two buttons drawn where the scenario says they are."""
+    rng = random.Random(4)
+    image = Image.new("RGB", (WIDTH, HEIGHT), (236, 236, 236))
+    draw = ImageDraw.Draw(image)
+    for _ in range(160):
+        x, y = rng.randrange(WIDTH), rng.randrange(HEIGHT)
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        draw.rectangle((x, y, x + rng.randrange(8, 90), y + rng.randrange(6, 40)), fill=colour)
+        draw.text((x + 3, y + 2), f"item {rng.randrange(1000)}", fill=(0, 0, 0))
+    for box, label in ((OK, "OK"), (CANCEL, "Cancel")):
+        draw.rectangle(box, fill=(40, 90, 200), outline=(0, 0, 0))
+        draw.text((box[0] + 12, box[1] + 9), label, fill=(255, 255, 255))
+    return image
+
+
+def data_url(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def ground(standin: StandIn, image: Image.Image, target: str) -> list[int] | None:
+    """Ask the stand-in where ``target`` is on ``image``; the grid point, or ``None`` for an empty answer."""
+    prompt = f'Locate "{target}". Output JSON: [{{"point_2d": [x, y], "label": "..."}}]'
+    content = [{"type": "image_url", "image_url": {"url": data_url(image)}}, {"type": "text", "text": prompt}]
+    body = {"model": "m", "messages": [{"role": "user", "content": content}]}
+    answer = httpx.post(f"{standin.base_url}/chat/completions", json=body, timeout=30).json()
+    text = answer["choices"][0]["message"]["content"].removeprefix("```json\n").removesuffix("\n```")
+    points = json.loads(text)
+    return points[0]["point_2d"] if points else None
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    with StandIn() as server:
+        server.set_scenario(
+            Scenario(
+                frame={"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT},
+                elements=[
+                    {"type": "button", "label": "OK", "box": OK},
+                    {"type": "button", "label": "Cancel", "box": CANCEL},
+                ],
+            )
+        )
+        yield server
+
+
+def test_a_crop_is_answered_on_its_own_grid(standin: StandIn) -> None:
+    whole = screen()
+    assert ground(standin, whole, "OK") == [469, 540]  # the centre (640, 415) on the whole screen's grid
+    crop_box = (500, 300, 900, 525)  # cut and upscaled here, with no help from the code under test
+    crop = whole.crop(crop_box).resize((1200, 675), Image.Resampling.LANCZOS)
+    point = ground(standin, crop, "OK")
+    assert point is not None
+    x = crop_box[0] + point[0] / 1000 * (crop_box[2] - crop_box[0])
+    y = crop_box[1] + point[1] / 1000 * (crop_box[3] - crop_box[1])
+    assert abs(x - 640) <= 3 and abs(y - 415) <= 3, (x, y)
+    assert standin.requests[-1]["_crop"]["width"] == pytest.approx(400, abs=4)
+
+
+def test_a_target_outside_the_crop_is_not_seen(standin: StandIn) -> None:
+    whole = screen()
+    ground(standin, whole, "OK")
+    crop = whole.crop((0, 0, 400, 225)).resize((1200, 675), Image.Resampling.LANCZOS)
+    assert ground(standin, crop, "OK") is None
+
+
+def test_only_the_first_whole_screen_answer_is_off(standin: StandIn) -> None:
+    standin.set_scenario({**json.loads(standin.scenario.to_json()), "first_point_off": 41})
+    whole = screen()
+    assert ground(standin, whole, "OK") == [499, 540]  # (681, 415): 41 px right
+    assert ground(standin, whole, "OK") == [469, 540]
+    crop = whole.crop((500, 300, 900, 525)).resize((1200, 675), Image.Resampling.LANCZOS)
+    point = ground(standin, crop, "OK")
+    assert point is not None and abs(point[0] - 350) <= 3 and abs(point[1] - 511) <= 3  # exact, to a pixel
+
+
+async def test_the_zoomed_look_settles_a_first_answer_that_is_off(standin: StandIn) -> None:
+    standin.set_scenario({**json.loads(standin.scenario.to_json()), "first_point_off": 45})
+    backend = OpenAIHTTPBackend(standin.base_url, "Qwen/Qwen3-VL-2B-Instruct")
+    try:
+        look = await SecondLook(VisionEngine(backend)).look(screen(), "OK", first=(640, 415))
+    finally:
+        await backend.aclose()
+    assert look.decided and look.zoom is not None, look
+    assert look.point is not None and abs(look.point[0] - 640) <= 4 and abs(look.point[1] - 415) <= 4
+    assert look.spread == pytest.approx(45, abs=2)
+    assert "_crop" in standin.requests[-1]
