@@ -7,14 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from engine.errors import ModelUntrusted
+from engine.errors import ModelError, ModelUntrusted
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.canary import CANVAS, render_canary
 from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache
 from engine.vlm.vision import VisionEngine
+from tests.support.standin.canary import CANARY_FRAME, CANARY_TARGETS
+from tests.support.standin.scenario import Scenario
 from tests.support.standin.server import StandIn
-from tests.support.standin_launcher import CANARY_FRAME, CANARY_TARGETS, canary_scenario
+from tests.support.standin_launcher import canary_scenario
 
 MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 
@@ -59,7 +62,8 @@ async def test_offset_boxes_are_refused_with_who_how_far_and_what_to_do(standin:
     # The two widest buttons are still hit 90 px off: the mean error fails it.
     assert "mean pointing error 90 px (bound 25 px)" in message and "2/6 targets hit" in message
     assert "another SGLang/vLLM version" in message and "doctor" in message
-    assert [r["_kind"] for r in standin.requests] == ["point"] * 6  # the refused call was never sent
+    # The canary's six requests, answered from its screen; the refused call was never sent.
+    assert [r["_kind"] for r in standin.canary_requests] == ["point"] * 6 and standin.requests == []
 
 
 async def test_the_verdict_is_cached_per_model_and_engine_version(standin: StandIn, tmp_path: Path) -> None:
@@ -79,7 +83,7 @@ async def test_the_verdict_is_cached_per_model_and_engine_version(standin: Stand
             await again.plan(render_canary().image, "save the file")
     finally:
         await again.backend.aclose()
-    assert standin.requests == []  # read back, not measured again
+    assert standin.requests == [] and standin.canary_requests == []  # read back, not measured again
 
 
 async def test_warn_mode_reports_but_still_grounds(standin: StandIn, tmp_path: Path) -> None:
@@ -88,5 +92,21 @@ async def test_warn_mode_reports_but_still_grounds(standin: StandIn, tmp_path: P
     try:
         assert await engine.locate(render_canary().image, "Save")
         assert gate.verdict is not None and not gate.verdict.passed
+    finally:
+        await engine.backend.aclose()
+
+
+async def test_the_canary_takes_no_planned_fault_or_step_of_the_scenario(standin: StandIn, tmp_path: Path) -> None:
+    plan = [{"action": "terminate", "status": "success", "thought": "Done."}]
+    standin.set_scenario(Scenario(fault="http500", fault_count=1, plan=plan))
+    standin.clear_requests()
+    engine, gate = _gated(standin, tmp_path / "canary.json")
+    try:
+        verdict = await gate.judge()
+        assert verdict is not None and verdict.passed and len(standin.canary_requests) == 6
+        with pytest.raises(ModelError, match="500"):  # the planned fault is still there for the tools
+            await engine.describe(Image.new("RGB", (640, 480), "white"))
+        step = await engine.plan(Image.new("RGB", (640, 480), "white"), "finish")
+        assert step.call.arguments["action"] == "terminate"  # and so is the plan's first step
     finally:
         await engine.backend.aclose()

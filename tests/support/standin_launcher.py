@@ -11,8 +11,8 @@ through its environment:
 - ``STANDIN_DIE_FILE=path``: exit with status 7 as soon as ``path`` exists (deleting it first).
 - ``STANDIN_RECORD=path``: append ``{"pid", "argv"}`` as a JSON line at start.
 
-The canary's targets are written out here on their own, not imported from the engine: an oracle
-must not reuse the code under test (a test checks the two tables agree).
+The canary's targets are the stand-in's own copy (tests/support/standin/canary.py), not imported
+from the engine: an oracle must not reuse the code under test (a test checks the two tables agree).
 """
 
 from __future__ import annotations
@@ -26,28 +26,23 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.support.standin.canary import CANARY_FRAME, CANARY_TARGETS
 from tests.support.standin.scenario import Scenario
 from tests.support.standin.server import StandIn
 
-CANARY_FRAME = {"x": 0, "y": 0, "width": 1200, "height": 900}
-CANARY_TARGETS = {
-    "Save": (60, 48, 170, 92),
-    "Cancel": (1010, 800, 1150, 846),
-    "Open advanced settings": (420, 400, 780, 460),
-    "Delete": (1050, 60, 1140, 96),
-    "Export report": (80, 760, 300, 820),
-    "the red circular icon with a white cross": (590, 140, 650, 200),
-}
-
 
 def canary_scenario(offset: tuple[int, int] = (0, 0)) -> Scenario:
-    """A scene whose elements are the canary's targets, moved by ``offset`` (where a broken server "sees" them)."""
+    """A scene whose elements are the canary's targets, moved by ``offset`` (where a broken server "sees" them).
+
+    The canary's own requests are answered from its image (tests/support/standin/canary.py), moved by
+    ``offset``'s x; describe and plan requests on the canary's screen get these elements.
+    """
     dx, dy = offset
     elements = [
         {"type": "button", "label": label, "box": [x1 + dx, y1 + dy, x2 + dx, y2 + dy]}
         for label, (x1, y1, x2, y2) in CANARY_TARGETS.items()
     ]
-    return Scenario(frame=dict(CANARY_FRAME), elements=elements, plan=[])
+    return Scenario(frame=dict(CANARY_FRAME), elements=elements, plan=[], canary_offset_px=dx)
 
 
 def _die_when(path: Path) -> None:

@@ -62,6 +62,9 @@ class Scenario:
     fixed (for benchmarks): the stand-in waits ``max(0, latency_seconds - time already spent)``, so the
     time it takes to read, decode and validate the request is part of it, not added to it."""
     title: str = "Test form"
+    canary_offset_px: int = 0
+    """Answers to the grounding canary's test screen land this many pixels right of the targets (a serving
+    engine whose boxes moved); the canary's requests never take a fault or a plan step (standin/canary.py)."""
     first_point_off: int = 0
     """The first grounding (``point_2d``) answer on each whole screen lies this many screen pixels right of
     the target (negative: left), as a model's first look sometimes misses; later answers on that screen,
@@ -88,6 +91,8 @@ class Scenario:
             raise ScenarioError(f"describe_format must be one of {DESCRIBE_FORMATS}, not {self.describe_format!r}")
         if not isinstance(self.first_point_off, int):
             raise ScenarioError(f"first_point_off must be a whole number of pixels, not {self.first_point_off!r}")
+        if not isinstance(self.canary_offset_px, int):
+            raise ScenarioError(f"canary_offset_px must be a whole number of pixels, not {self.canary_offset_px!r}")
         if self.fault is not None and self.fault not in FAULTS:
             raise ScenarioError(f"fault must be null or one of {FAULTS}, not {self.fault!r}")
 

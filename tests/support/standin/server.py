@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.support.standin import responses
 from tests.support.standin.answers import Answer, classify, compose, offered_actions, offered_step
+from tests.support.standin.canary import canary_reply
 from tests.support.standin.handler import make_handler
 from tests.support.standin.scenario import Scenario, ScenarioError
 from tests.support.standin.sight import Sight, request_images, screen_area
@@ -47,6 +48,7 @@ class StandIn:
         self._plan_index = 0
         self._faults_applied = 0
         self._requests: list[dict[str, Any]] = []
+        self._canary_requests: list[dict[str, Any]] = []
         self._counter = 0
         self._planner: Planner | None = None
         self._sight = Sight()
@@ -104,10 +106,17 @@ class StandIn:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def canary_requests(self) -> list[dict[str, Any]]:
+        """The grounding canary's requests (answered from its screen, never from the scenario), in order."""
+        with self._lock:
+            return list(self._canary_requests)
+
     def clear_requests(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests (the canary's too)."""
         with self._lock:
             self._requests.clear()
+            self._canary_requests.clear()
 
     def stop(self) -> None:
         """Stop serving and close the socket; a hanging answer is woken up. Safe to call twice."""
@@ -142,6 +151,11 @@ class StandIn:
         ``latency_seconds`` counts from then.
         """
         arrived = self.clock() if arrived is None else arrived
+        canary = canary_reply(body, self.scenario)
+        if canary is not None:
+            with self._lock:
+                self._canary_requests.append(canary.entry)
+            return canary.usage, canary.answer
         entry = self.record(body)
         sizes = validate(body)
         if sizes:
