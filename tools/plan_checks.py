@@ -57,7 +57,7 @@ def target_of(proposal: Proposal) -> str | None:
         return None
     last = re.sub(r"^\d+[.)]\s*", "", lines[-1])
     last = _INTRO.sub("", last).strip().rstrip(".")
-    last = _VERB.sub("", last).strip()
+    last = _VERB.sub("", last + " ").strip()  # a bare "Left click." names no target
     return last or None
 
 

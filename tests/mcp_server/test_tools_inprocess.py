@@ -63,6 +63,13 @@ async def test_screenshots_over_the_pixel_budget_are_shrunk(app: TkApp, standin:
     check_described(result.structured_content["elements"], app.state()["widgets"], exact_boxes=False)
 
 
+def last_plan_prompt(standin: StandIn) -> str:
+    """The user text of the last planning request the stand-in received."""
+    plans = [r for r in standin.requests if r.get("_kind") == "plan"]
+    assert plans, "no planning request reached the stand-in"
+    return str(plans[-1]["messages"][-1]["content"][1]["text"])
+
+
 async def test_native_reasoning_from_reasoning_content(app: TkApp, standin: StandIn) -> None:
     plan = [{"action": "left_click", "target": "submit", "thought": "Submit is the only button left."}]
     standin.set_scenario(scenario_for(app, plan, reasoning="native"))
@@ -81,12 +88,12 @@ async def test_prompted_reasoning_and_thinking_off(app: TkApp, standin: StandIn)
     standin.set_scenario(scenario_for(app, plan, reasoning="prompted"))
     async with connect(standin) as client:
         prompted = await client.call_tool("plan_next_action", {"goal": "cancel", "max_reasoning_steps": 3})
-        assert "at most 3" in standin.requests[-1]["messages"][-1]["content"][1]["text"]
+        assert "at most 3" in last_plan_prompt(standin)  # the second look's grounding calls come after it
         off = await client.call_tool("plan_next_action", {"goal": "cancel", "thinking": False})
     assert prompted.structured_content["thinking_mode"] == "prompted"
     assert prompted.structured_content["reasoning"] and "<think>" not in prompted.structured_content["reasoning"]
     assert off.structured_content["thinking_mode"] == "off"
-    assert "reason step by step" not in standin.requests[-1]["messages"][-1]["content"][1]["text"]
+    assert "reason step by step" not in last_plan_prompt(standin)
 
 
 async def test_dry_run_sends_nothing(app: TkApp, standin: StandIn) -> None:
