@@ -15,7 +15,7 @@ from PIL import Image
 
 from mcp_server.viewer import Viewer, runs_under
 from tests.support.browser import HeadlessChromium, Page, chromium_missing
-from tests.support.fake_desktop import DONE, GOAL, PAGES, FakeDesktop, click, runtime_on, scenario
+from tests.support.fake_desktop import DONE, GOAL, PAGES, WRONG, FakeDesktop, click, runtime_on, scenario
 from tests.support.servers import free_port
 from tests.support.standin.server import StandIn
 from tools.task.loop import TaskLoop, TaskOptions
@@ -43,7 +43,7 @@ def serving(root: Path) -> Iterator[str]:
 
 async def record(standin: StandIn, folder: Path) -> Trajectory:
     screen = FakeDesktop(PAGES, "home")
-    wrong = {"action": "left_click", "coordinate": [600, 800], "thought": "Maybe here."}
+    wrong = WRONG
     plan = [click("Products", "The products page is behind this button."), wrong, click("Add product"), DONE]
     standin.set_scenario(replace(scenario(screen, plan), reasoning="prompted"))
     async with runtime_on(screen, standin) as runtime:

@@ -26,6 +26,9 @@ from tools.runtime import Runtime
 from tools.safety.policy import Policy
 from tools.settings import ToolSettings
 
+TITLE_BOX = (20, 20, 110, 31)
+"""Where each page writes its name: text a click on which changes nothing."""
+
 
 @dataclass(frozen=True)
 class Button:
@@ -48,14 +51,16 @@ class FakeDesktop:
     sent: list[InputEvent] = field(default_factory=list)
 
     def elements(self, page: str | None = None) -> list[dict[str, object]]:
-        """The page's buttons as stand-in scenario elements (label, type, box)."""
-        return [{"type": "button", "label": b.label, "box": list(b.box)} for b in self.pages[page or self.page]]
+        """The page's title and buttons as stand-in scenario elements (label, type, box)."""
+        name = page or self.page
+        title: dict[str, object] = {"type": "text", "label": f"Page: {name}", "box": list(TITLE_BOX)}
+        return [title, *({"type": "button", "label": b.label, "box": list(b.box)} for b in self.pages[name])]
 
     def draw(self) -> Image.Image:
         """The current page: its name at the top, each button a grey box with its label."""
         image = Image.new("RGB", (self.width, self.height), "white")
         draw = ImageDraw.Draw(image)
-        draw.text((20, 20), f"Page: {self.page}", fill="black")
+        draw.text(TITLE_BOX[:2], f"Page: {self.page}", fill="black")
         for button in self.pages[self.page]:
             draw.rectangle(button.box, fill=(200, 200, 210), outline="black")
             draw.text((button.box[0] + 8, button.box[1] + 8), button.label, fill="black")
@@ -111,13 +116,17 @@ DONE = {"action": "terminate", "status": "success", "thought": "The product is p
 SETTINGS = ToolSettings(settle_timeout=0.3, settle_interval=0.02, capture_settle_timeout=0.1)
 
 
+WRONG = {"action": "left_click", "target": "Page: products", "thought": "The title may open the form."}
+"""A click on the products page's title: where a model that misread the page would click; it changes nothing."""
+
+
 def click(label: str, thought: str = "") -> dict[str, Any]:
     """A stand-in plan step: left-click the button labelled ``label``."""
     return {"action": "left_click", "target": label, "thought": thought or f"Click {label}."}
 
 
 def scenario(screen: FakeDesktop, plan: list[dict[str, Any]], **extra: Any) -> Scenario:
-    """Every button of every page, so plan steps can name any of them (the model 'sees' by label)."""
+    """Every title and button of every page, so plan steps can name any of them (the model 'sees' by label)."""
     elements = [e for page in screen.pages for e in screen.elements(page)]
     frame = {"x": 0, "y": 0, "width": screen.width, "height": screen.height}
     return Scenario(frame=frame, elements=elements, plan=plan, **extra)

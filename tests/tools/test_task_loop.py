@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.fake_desktop import DONE, GOAL, PAGES, FakeDesktop, click, runtime_on, scenario
+from tests.support.fake_desktop import DONE, GOAL, PAGES, WRONG, FakeDesktop, click, runtime_on, scenario
 from tests.support.standin.server import StandIn
 from tools.safety.policy import Policy
 from tools.task.loop import TaskLoop, TaskOptions
@@ -55,7 +55,7 @@ async def test_the_loop_completes_a_task_and_records_every_step(standin: StandIn
 
 async def test_a_click_that_changed_nothing_is_retried_with_a_fresh_look(standin: StandIn, tmp_path: Path) -> None:
     screen = desktop()
-    wrong = {"action": "left_click", "coordinate": [600, 800], "thought": "Maybe the button is here."}
+    wrong = WRONG
     standin.set_scenario(scenario(screen, [click("Products"), wrong, click("Add product"), click("Publish"), DONE]))
     standin.clear_requests()
     trajectory = await run(screen, standin, tmp_path)
@@ -69,7 +69,7 @@ async def test_a_click_that_changed_nothing_is_retried_with_a_fresh_look(standin
 
 async def test_the_same_step_failing_twice_stops_the_task(standin: StandIn, tmp_path: Path) -> None:
     screen = desktop()
-    wrong = {"action": "left_click", "coordinate": [600, 800], "thought": "Maybe the button is here."}
+    wrong = WRONG
     standin.set_scenario(scenario(screen, [click("Products"), wrong, wrong, click("Add product")]))
     trajectory = await run(screen, standin, tmp_path)
     assert (trajectory.status, trajectory.stop) == ("failed", "failed_twice")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.fake_desktop import DONE, GOAL, PAGES, Button, FakeDesktop, click, runtime_on, scenario
+from tests.support.fake_desktop import DONE, GOAL, PAGES, WRONG, Button, FakeDesktop, click, runtime_on, scenario
 from tests.support.standin.server import StandIn
 from tools.task.loop import TaskLoop, TaskOptions
 from tools.task.replay import Replay, replayable
@@ -22,7 +22,7 @@ def shifted(dx: int, dy: int) -> dict[str, list[Button]]:
 async def record(standin: StandIn, tmp_path: Path) -> Path:
     """A task with a wrong click (retried) recorded into tmp_path/run."""
     screen = FakeDesktop(PAGES, "home")
-    wrong = {"action": "left_click", "coordinate": [600, 800], "thought": "Maybe here."}
+    wrong = WRONG
     standin.set_scenario(scenario(screen, [click("Products"), wrong, click("Add product"), click("Publish"), DONE]))
     async with runtime_on(screen, standin) as runtime:
         trajectory = await TaskLoop(runtime, GOAL, TaskOptions(), tmp_path / "run").run()
