@@ -67,6 +67,9 @@ class Ink:
     """Boolean, rows x columns: glyph ink only (rules, border lines and neighbours' ink removed)."""
     borders: np.ndarray
     """Image x of the columns a vertical border line crosses (a field's or a cell's edge)."""
+    content: Box | None = None
+    """The extent of everything in the box that stands out from its background (glyphs, rules,
+    borders, neighbours' bits): outside it the box is blank."""
 
     def columns(self) -> np.ndarray:
         """Image x of every column holding glyph ink, ascending."""
@@ -115,6 +118,8 @@ def line_ink(image: np.ndarray, box: Box, offset: tuple[int, int] = (0, 0)) -> I
     candidates = diff[coarse & ~rules[:, np.newaxis]]
     if len(candidates) == 0:
         return _empty(left, top)
+    rows, cols = np.flatnonzero(coarse.any(axis=1)), np.flatnonzero(coarse.any(axis=0))
+    content = (left + int(cols[0]), top + int(rows[0]), left + int(cols[-1]) + 1, top + int(rows[-1]) + 1)
     # Stroke cores reach the full contrast; a high percentile ignores a stray icon pixel.
     rank = int(0.98 * (len(candidates) - 1))
     contrast = float(np.partition(candidates, rank)[rank])
@@ -145,7 +150,7 @@ def line_ink(image: np.ndarray, box: Box, offset: tuple[int, int] = (0, 0)) -> I
     frame = cv2.dilate(frame.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     keep = crossing | ~_labels_in(labels[frame], count)
     keep[0] = False
-    return Ink(left, top, keep[labels], np.flatnonzero(border_columns) + left)
+    return Ink(left, top, keep[labels], np.flatnonzero(border_columns) + left, content)
 
 
 def _background(pixels: np.ndarray) -> np.ndarray:

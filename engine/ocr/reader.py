@@ -37,9 +37,9 @@ import numpy as np
 from PIL import Image
 
 from engine.ocr.detection import detect
-from engine.ocr.lines import Box, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
+from engine.ocr.lines import Box, Ink, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
 from engine.ocr.models import OcrUnavailable, charset, find_model, model_dir, session, shipped_model
-from engine.ocr.recognition import EMPTY, Reading, batches, crop_key, decode, rec_input
+from engine.ocr.recognition import EMPTY, Reading, batches, crop_key, decode, moved, rec_input
 from engine.ocr.settings import OcrSettings
 
 if TYPE_CHECKING:
@@ -72,7 +72,9 @@ class OcrEngine:
         self._rec: Any = None
         self._charset: list[str] = []
         self._pool: ThreadPoolExecutor | None = None
-        self._crops: OrderedDict[bytes, Reading] = OrderedDict()
+        self._crops: OrderedDict[bytes, tuple[Reading, tuple[int, int]]] = OrderedDict()
+        self.recognised = 0
+        """Crops recognised so far (the others were equal to one seen before)."""
         self._crops_lock = threading.Lock()
         self._rec_precision = "fp32"
         self._generation = 0
@@ -193,16 +195,25 @@ class OcrEngine:
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
         """What each BGR crop says, in order (crops seen before are not recognised again)."""
+        return self._recognize(crops, [crop_key(crop) for crop in crops], [(0, crop.shape[1]) for crop in crops])
+
+    def _recognize(
+        self, crops: Sequence[np.ndarray], keys: Sequence[bytes], spans: Sequence[tuple[int, int]]
+    ) -> list[Reading]:
+        """What each crop says; crops with equal ``keys`` show the same content and are recognised once.
+
+        ``spans``: where each crop's content starts (px from its left edge) and the crop's width, so a
+        reading is moved onto another crop of the same content (see :func:`moved`).
+        """
         self.load()
         results: list[Reading | None] = [None] * len(crops)
         pending: dict[bytes, list[int]] = {}
         with self._crops_lock:
-            for index, crop in enumerate(crops):
-                key = crop_key(crop)
+            for index, key in enumerate(keys):
                 hit = self._crops.get(key)
                 if hit is not None:
                     self._crops.move_to_end(key)
-                    results[index] = hit
+                    results[index] = moved(hit[0], hit[1], spans[index])
                 else:
                     pending.setdefault(key, []).append(index)
         # Sorted by shape, so each batch pads its crops to nearly the same width.
@@ -211,11 +222,13 @@ class OcrEngine:
         done = self._pool.map(self._run_batch, batches([crops[pending[k][0]] for k in todo]))
         readings = [reading for batch in done for reading in batch]
         with self._crops_lock:
+            self.recognised += len(todo)
             for key, reading in zip(todo, readings, strict=True):
+                first = spans[pending[key][0]]
                 for index in pending[key]:
-                    results[index] = reading
+                    results[index] = moved(reading, first, spans[index])
                 if self.settings.crop_cache_size:
-                    self._crops[key] = reading
+                    self._crops[key] = (reading, first)
             while len(self._crops) > self.settings.crop_cache_size:
                 self._crops.popitem(last=False)
         return [r if r is not None else EMPTY for r in results]
@@ -228,25 +241,46 @@ class OcrEngine:
         Each box is the extent of its glyphs' ink (``x2``/``y2`` exclusive), not the detector's
         padded box. A line OCR read across a wide gap (menu titles, toolbar buttons, table cells)
         comes back as one :class:`TextBox` per gap-separated piece.
+
+        Lines whose boxes hold the same content (the same word in several table rows, or a line
+        seen on an earlier screen, wherever it was) are recognised once: the key is the pixels of
+        what stands out in the box, not of the box with its blank margins.
         """
         array = to_bgr(image)
-        offset = (0, 0)
+        x0 = y0 = 0
         if area is not None:
-            x1, y1, x2, y2 = area
-            array = array[y1:y2, x1:x2]
-            offset = (x1, y1)
+            x0, y0, x2, y2 = area
+            array = array[y0:y2, x0:x2]
         boxes = [box for box, _ in self.detect(array)]
-        readings = self.recognize([array[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
-        return self.lines(array, boxes, readings, offset)
+        inks = [line_ink(array, (x1 + x0, y1 + y0, x2 + x0, y2 + y0), (x0, y0)) for x1, y1, x2, y2 in boxes]
+        crops, keys, spans = [], [], []
+        for (x1, y1, x2, y2), ink in zip(boxes, inks, strict=True):
+            crop = array[y1:y2, x1:x2]
+            crops.append(crop)
+            if ink.content is None or not self.settings.share_readings:
+                keys.append(crop_key(crop))
+                spans.append((0, x2 - x1))
+            else:
+                c1, c2, c3, c4 = ink.content
+                keys.append(crop_key(array[c2 - y0 : c4 - y0, c1 - x0 : c3 - x0]))
+                spans.append((c1 - x0 - x1, x2 - x1))
+        readings = self._recognize(crops, keys, spans)
+        return self.lines(array, boxes, readings, (x0, y0), inks)
 
     def lines(
-        self, array: np.ndarray, boxes: Sequence[Box], readings: Sequence[Reading], offset: tuple[int, int] = (0, 0)
+        self,
+        array: np.ndarray,
+        boxes: Sequence[Box],
+        readings: Sequence[Reading],
+        offset: tuple[int, int] = (0, 0),
+        inks: Sequence[Ink] | None = None,
     ) -> list[TextBox]:
         """The text lines from detected ``boxes`` of the BGR ``array`` and what was read in each: weak
-        readings dropped, lines split at gaps, boxes shrunk to their ink, all moved by ``offset``."""
+        readings dropped, lines split at gaps, boxes shrunk to their ink, all moved by ``offset``
+        (``inks``: each box's :func:`line_ink`, when already known)."""
         x0, y0 = offset
         found: list[TextBox] = []
-        for (x1, y1, x2, y2), reading in zip(boxes, readings, strict=True):
+        for index, ((x1, y1, x2, y2), reading) in enumerate(zip(boxes, readings, strict=True)):
             if reading.confidence < self.settings.min_confidence:
                 continue
             chars = tuple(x1 + x0 + round(p * (x2 - x1)) for p in reading.positions)
@@ -255,7 +289,7 @@ class OcrEngine:
             )
             if line is None:
                 continue
-            ink = line_ink(array, line.box, offset)
+            ink = inks[index] if inks is not None else line_ink(array, line.box, offset)
             pieces: list[TextBox] = [line]
             if self.settings.split_gap > 0 and len(line.text) > 1:
                 kept = drop_border_glyphs(line, ink)

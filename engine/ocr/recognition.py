@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Reading", "batches", "crop_key", "decode", "rec_input"]
+__all__ = ["Reading", "batches", "crop_key", "decode", "moved", "rec_input"]
 
 REC_HEIGHT = 48
 """The recognition model's fixed input height."""
@@ -35,6 +35,17 @@ class Reading:
 
 
 EMPTY = Reading("", 0.0, ())
+
+
+def moved(reading: Reading, source: tuple[int, int], target: tuple[int, int]) -> Reading:
+    """``reading`` of a crop whose content starts ``source[0]`` px from its left edge and that is
+    ``source[1]`` px wide, for another crop of the same content at ``target`` (the same two numbers):
+    the characters stay where they are drawn."""
+    if source == target or not reading.positions:
+        return reading
+    (start, width), (to_start, to_width) = source, target
+    where = tuple(min(1.0, max(0.0, (p * width - start + to_start) / to_width)) for p in reading.positions)
+    return Reading(reading.text, reading.confidence, where)
 
 
 def rec_width(crop: np.ndarray) -> int:

@@ -39,6 +39,12 @@ class OcrSettings(BaseModel):
     crop_cache_size: int = Field(
         4096, ge=0, le=1_000_000, description="Recognised crops remembered by their pixels (0: none)."
     )
+    share_readings: bool = Field(
+        True,
+        description="Recognise once the lines that show the same content (the same word in many table rows, a line "
+        "already read on an earlier screen wherever it was): keyed by the pixels of what stands out in the line's "
+        "box, not by the box with its margins. False: by the box's pixels.",
+    )
     split_gap: float = Field(
         1.8,
         ge=0,
