@@ -81,7 +81,11 @@ def _report(look: Look, capture: Capture) -> SecondLookReport:
 
 async def _second_look(runtime: Runtime, capture: Capture, proposal: Proposal, checks: PlanChecks) -> None:
     action = checks.action
-    if runtime.engine is None or not isinstance(action, Click | DoubleClick | RightClick):
+    if (
+        not runtime.settings.second_look
+        or runtime.engine is None
+        or not isinstance(action, Click | DoubleClick | RightClick)
+    ):
         return
     target = target_of(proposal)
     if target is None:

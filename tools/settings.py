@@ -35,6 +35,12 @@ class ToolSettings(BaseModel):
     failsafe: bool = Field(
         True, description="pyautogui's fail-safe: with the pointer in a screen corner, an action aborts."
     )
+    second_look: bool = Field(
+        True,
+        description="Before a model-proposed click (plan_next_action, click_text's model fallback), ask for the "
+        "target's point again, zoom in when the answers disagree, and return candidates instead of a point when "
+        "it stays unsure. Off: the model's first point is used as is (one model call fewer, no check).",
+    )
     accessibility: bool = Field(
         True,
         description="Read the accessibility tree (AT-SPI) of the visible windows where applications expose one: "

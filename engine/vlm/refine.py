@@ -164,6 +164,16 @@ class SecondLook:
             answers.append(_Answer(x, y, source, element.label or None))
         return answers
 
+    async def single(self, image: Image.Image, target: str) -> Look:
+        """One grounding call, its first answer taken as is (no second look; confidence 0: nothing confirmed it)."""
+        whole = Frame(0, 0, image.width, image.height, image.width, image.height)
+        answers = await self._ground(image, target, whole, "ground")
+        if not answers:
+            return Look(None, 0.0, (), 0.0, None, 1, "the model found no such target")
+        first = _candidate([answers[0]])
+        rest = tuple(_candidate([a]) for a in answers[1:])
+        return Look((first.x, first.y), 0.0, (first, *rest), 0.0, None, 1, "the model's first answer, unchecked")
+
     async def look(self, image: Image.Image, target: str, first: tuple[int, int] | None = None) -> Look:
         """Where ``target`` is on ``image``; ``first`` is a point already proposed for it (the plan's)."""
         settings = self.settings

@@ -1,13 +1,20 @@
-"""What plan_next_action's second look takes as the plan's target: the thing its last reasoning line names."""
+"""plan_next_action's second look: the target it grounds is what the plan's last reasoning line names; an
+off grounding answer is settled by the zoomed look; desktop.second_look switches it off."""
 
 from __future__ import annotations
 
 import pytest
 
+from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.parsing import ToolCall
 from engine.vlm.thinking import ThinkingMode
-from engine.vlm.vision import Proposal
-from tools.plan_checks import target_of
+from engine.vlm.vision import Proposal, VisionEngine
+from tests.support.fake_desktop import PAGES, SETTINGS, FakeDesktop, scenario
+from tests.support.standin.server import StandIn
+from tools.actions.vocabulary import Click
+from tools.plan_checks import check_plan, target_of
+from tools.runtime import Runtime
+from tools.safety.policy import Policy
 
 
 def proposal(reasoning: str | None) -> Proposal:
@@ -28,3 +35,38 @@ def proposal(reasoning: str | None) -> Proposal:
 )
 def test_the_target_is_what_the_last_line_names(reasoning: str | None, target: str | None) -> None:
     assert target_of(proposal(reasoning)) == target
+
+
+def click_proposal(target: str) -> Proposal:
+    call = ToolCall("computer_use", {"action": "left_click", "coordinate": [150, 200]})
+    return Proposal(call, f"Thought: open it.\nAction: Left click on {target}.", ThinkingMode.OFF, "m", 1.0, "", 1, 1)
+
+
+@pytest.mark.parametrize("second_look", [True, False])
+async def test_the_second_look_settles_an_off_answer_and_can_be_switched_off(
+    standin: StandIn, second_look: bool
+) -> None:
+    screen = FakeDesktop(PAGES, "home")
+    standin.set_scenario(scenario(screen, [], first_point_off=70))  # the grounding call misses Products by 70 px
+    standin.clear_requests()
+    backend = OpenAIHTTPBackend(standin.base_url, "Qwen/Qwen3-VL-2B-Instruct")
+    settings = SETTINGS.model_copy(update={"second_look": second_look})
+    runtime = Runtime(settings, VisionEngine(backend), screen, screen, policy=Policy())  # type: ignore[arg-type]
+    try:
+        capture = await screen.grab()
+        checks = await check_plan(runtime, capture, click_proposal("Products"), Click(x=118, y=122))
+    finally:
+        await backend.aclose()
+    points = [r for r in standin.requests if r.get("_kind") == "point"]
+    action = checks.action
+    assert isinstance(action, Click) and action.x is not None and action.y is not None
+    if not second_look:
+        assert checks.second_look is None and not points
+        assert (action.x, action.y) == (118, 122)
+        return
+    report = checks.second_look
+    assert report is not None and report.decided and report.zoomed is not None, report
+    assert len(points) == 2 and "_crop" in points[1] and "_crop" not in points[0]
+    assert abs(report.spread_px - 70) <= 3
+    assert abs(action.x - 120) <= 3 and abs(action.y - 120) <= 3  # the zoomed look's point replaced the plan's
+    assert runtime.doubts.about(action) is None

@@ -84,7 +84,9 @@ async def locate_text(
     except TextNotFound as exc:
         if exc.context or runtime.engine is None or occurrence is not None or near is not None:
             raise
-        look = await ask_model(SecondLook(runtime.engine).look(capture.image, text))
+        finder = SecondLook(runtime.engine)
+        looking = finder.look if runtime.settings.second_look else finder.single
+        look = await ask_model(looking(capture.image, text))
         if look.point is None:
             shown = "; ".join(
                 f"{image_to_screen(capture.frame, c.x, c.y)} ({c.votes} look(s))" for c in look.candidates

@@ -48,7 +48,7 @@ class Scenario:
     one step per planning request (the last step repeats).
     """
 
-    frame: dict[str, float] = field(default_factory=lambda: {"x": 0, "y": 0, "width": 1366, "height": 768})
+    frame: Mapping[str, float] = field(default_factory=lambda: {"x": 0, "y": 0, "width": 1366, "height": 768})
     elements: list[dict[str, Any]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
     reasoning: str = "none"
