@@ -12,10 +12,11 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server import __version__, eval_grounding, sglang_launcher, task_cli
+from mcp_server import __version__, doctor, eval_grounding, sglang_launcher, task_cli
 from mcp_server.config import SHORTCUTS, ConfigError, Settings, audit_path, load_settings
 from mcp_server.lifespan import SharedRuntime
 from mcp_server.server import build_server
+from mcp_server.session_type import session_report, startup_line
 from mcp_server.transports import check_exposure, serve
 from tools.safety.audit_records import entry_json, format_entry, read_entries
 
@@ -58,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
         help="bearer token HTTP clients must send (needed to listen beyond 127.0.0.1); "
         "prefer VLM_DESKTOP_AUTH_TOKEN, flags show in ps",
     )
+    doctor_cmd = commands.add_parser(
+        "doctor", help="check the display, input, clipboard, capture, OCR, the model server and its grounding"
+    )
+    doctor_cmd.add_argument("--config", type=Path, help="YAML config file to check")
+    doctor_cmd.add_argument("--base-url", help="OpenAI-compatible model server (default http://127.0.0.1:30000/v1)")
+    doctor_cmd.add_argument("--model", help="model name (default Qwen/Qwen3-VL-2B-Instruct)")
+    doctor_cmd.add_argument("--backend", choices=["sglang", "openai", "transformers", "none"], help="default sglang")
+    doctor_cmd.add_argument("--api-key", help="bearer token for the model server, if it wants one")
     audit_cmd = commands.add_parser("audit", help="print the audit log of actions (newest last)")
     audit_cmd.add_argument("--path", type=Path, help="audit log file (default: audit.path from the configuration)")
     audit_cmd.add_argument("--config", type=Path, help="YAML config file to take audit.path from")
@@ -121,11 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vlm-desktop-mcp: {exc}", file=sys.stderr)
         return 2
+    if args.command == "doctor":
+        configure_logging("ERROR")  # the table says it all
+        return doctor.run_doctor(settings, os.environ)
     if args.command in ("run-task", "replay"):
         configure_logging("WARNING")  # the progress display owns the terminal
         settings = task_cli.with_confirm(settings, args.confirm)
         return task_cli.run_task(args, settings) if args.command == "run-task" else task_cli.replay(args, settings)
     configure_logging(settings.server.log_level)
+    session_problem = startup_line(session_report(os.environ))
+    if session_problem:
+        log.warning("%s", session_problem)
     log.info(
         "serving over %s; model %s via %s at %s%s",
         settings.server.transport,

@@ -91,7 +91,7 @@ class ModelConfig(BaseModel):
     retries: int = Field(2, ge=0, le=5, description="Retries of a failed model call (actions are never retried).")
     device: str = Field("auto", description="transformers backend only: where the model runs (auto, cpu, cuda).")
     canary: CanaryMode = Field(
-        CanaryMode.OFF,
+        CanaryMode.ENFORCE,
         description="The grounding self-test before the model is trusted: enforce (a model that fails it does not "
         "ground or plan), warn (only logged), off.",
     )

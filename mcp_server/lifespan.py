@@ -185,6 +185,18 @@ class SharedRuntime:
             a11y=self._a11y,
         )
 
+    async def self_test(self) -> None:
+        """Run (or read back) the grounding self-test of the configured model, so its verdict is ready
+        before the first tool asks; a model that cannot be asked yet is tried again at the first call."""
+        runtime = self.runtime
+        gate = None if runtime is None or runtime.engine is None else runtime.engine.gate
+        if gate is None:
+            return
+        try:
+            await gate.judge()
+        except ModelError as exc:
+            log.warning("the grounding self-test could not ask the model (%s); it runs again at the first call", exc)
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Runtime]:
         """Use the runtime for the duration of one session."""

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Resolve
@@ -200,8 +201,12 @@ def build_server(settings: Settings, shared: SharedRuntime | None = None) -> MCP
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with shared.session(), tasks.running():
-            yield {}
+        async with shared.session(), tasks.running(), anyio.create_task_group() as background:
+            background.start_soon(shared.self_test)  # in the background: start-up does not wait for the model
+            try:
+                yield {}
+            finally:
+                background.cancel_scope.cancel()
 
     server: MCPServer[Any] = MCPServer(
         "vlm-desktop-mcp",

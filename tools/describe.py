@@ -25,7 +25,7 @@ from tools.answer_cache import screen_key
 from tools.describe_a11y import A11yPart, merge, read_part
 from tools.desktop.capture import Capture
 from tools.desktop.settle import changed_in_thread, fingerprint_in_thread, wait_for_settle
-from tools.errors import ModelFailure, ModelUnreachable, ToolFailure
+from tools.errors import ModelDistrusted, ModelFailure, ModelUnreachable, ToolFailure
 from tools.model_calls import START_MODEL, ask_model, require_engine
 from tools.results import DescribeResult, Element, ScreenInfo
 from tools.runtime import Progress, Runtime, no_progress
@@ -178,7 +178,10 @@ async def describe_screen(
         # badly is reported, never papered over.
         if not isinstance(out.model_failure, ModelUnreachable) or out.text is None:
             raise out.model_failure
-        notes.append(f"The vision model is unreachable ({out.model_failure}); {_OCR_ONLY}. {START_MODEL}")
+        if isinstance(out.model_failure, ModelDistrusted):  # it answers, but its boxes cannot be trusted
+            notes.append(f"The grounding self-test refused the vision model: {out.model_failure}; {_OCR_ONLY}.")
+        else:
+            notes.append(f"The vision model is unreachable ({out.model_failure}); {_OCR_ONLY}. {START_MODEL}")
     elif runtime.engine is None:
         if out.text is None:
             raise ModelFailure(f"describe_screen has no vision model and OCR is unavailable ({out.ocr_problem}).")
