@@ -9,7 +9,14 @@ Qwen3-VL output formats (``point_2d``/``bbox_2d`` JSON, ``<tool_call>`` blocks).
 * Qwen3.5 thinks by default, is served with ``--reasoning-parser qwen3 --tool-call-parser
   qwen3_coder``, and may leave out ``</think>`` before a tool call (the parser copes: see
   :func:`engine.vlm.parsing.parse_tool_call`).
-* The GUI fine-tunes (GUI-Owl-1.5, UI-Venus-1.5, MAI-UI) keep Qwen3-VL's grid and formats.
+* The GUI fine-tunes GUI-Owl-1.5 and UI-Venus-1.5 are Qwen3-VL fine-tunes on the 0-1000 grid.
+* MAI-UI does not keep Qwen3-VL's formats (checked against Tongyi-MAI/MAI-UI's agents, see the
+  README's "Model presets"): grounding answers ``<grounding_think>...</grounding_think>
+  {"coordinate": [x, y]}`` on a 0-999 grid, and navigation calls a ``mobile_use`` tool inside
+  ``<tool_call>`` after ``<thinking>``. Neither is parsed yet: its preset records the grid only.
+* Qwen3.5 with ``--tool-call-parser qwen3_coder`` writes tool calls as XML
+  (``<tool_call><function=NAME><parameter=KEY>VALUE</parameter></function></tool_call>``) when
+  the request carries ``tools=``; this server prompts for the JSON ``<tool_call>`` block instead.
 
 Names are matched case-insensitively on the model's name or path, most specific first.
 """
@@ -51,7 +58,14 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset("gui-owl-1.5", ("gui-owl",), ThinkingMode.PROMPTED, grounder=True, note="Qwen3-VL GUI fine-tune (mPLUG)"),
     Preset("ui-venus-1.5", ("ui-venus",), ThinkingMode.PROMPTED, grounder=True, note="Qwen3-VL GUI fine-tune"),
-    Preset("mai-ui", ("mai-ui",), ThinkingMode.PROMPTED, grounder=True, note="Qwen3-VL GUI fine-tune"),
+    Preset(
+        "mai-ui",
+        ("mai-ui",),
+        ThinkingMode.PROMPTED,
+        grid=999,
+        grounder=True,
+        note="Qwen3-VL GUI fine-tune with its own output formats (0-999 grid), not parsed yet",
+    ),
     Preset("qwen3-vl-thinking", ("qwen3-vl", "thinking"), ThinkingMode.NATIVE, sglang_args=_THINKING_PARSER),
     Preset("qwen3-vl-instruct", ("qwen3-vl",), ThinkingMode.PROMPTED),
 )
