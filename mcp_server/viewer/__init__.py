@@ -28,6 +28,11 @@ from tools.task import trajectory as files
 from tools.task.trajectory import TrajectoryError
 
 PREFIX = "/viewer"
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+"""The page's inline script and style, and requests to this server: nothing else."""
 _STEP_FILE = re.compile(r"^steps/[A-Za-z0-9._-]+\.png$")
 
 
@@ -60,8 +65,8 @@ class Viewer:
         return next((folder for folder in self.runs() if folder.name == run_id), None)
 
     async def index(self, request: Request) -> Response:
-        """The page."""
-        return HTMLResponse(page(), headers={"Cache-Control": "no-store"})
+        """The page; its Content-Security-Policy lets it load nothing from anywhere but this server."""
+        return HTMLResponse(page(), headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP})
 
     async def list_runs(self, request: Request) -> Response:
         """Summaries of every run, newest first."""

@@ -44,6 +44,7 @@ def test_view_serves_a_saved_run(tmp_path: Path) -> None:
         assert runs.json()[0]["id"] == "run-a" and runs.json()[0]["goal"] == "a saved goal"
         page = httpx.get(f"http://127.0.0.1:{port}/viewer", timeout=5)
         assert page.status_code == 200 and 'id="step-count"' in page.text
+        assert "default-src 'none'" in page.headers["content-security-policy"]  # it can load nothing from elsewhere
         shot = httpx.get(f"http://127.0.0.1:{port}/viewer/api/runs/run-a/steps/001-1-before.png", timeout=5)
         assert shot.headers["content-type"] == "image/png"
     finally:
