@@ -108,25 +108,12 @@ def _elements(reading: Reading, windows: list[WindowInfo], frame: Frame) -> list
 
 
 def _notes(reports: Sequence[TreeReport]) -> list[str]:
-    notes = []
-    for status in ("partial", "absent", "unavailable"):
-        titles = [repr(r.title) for r in reports if r.status == status]
-        if not titles:
-            continue
-        if status == "partial":
-            details = "; ".join(f"{r.title!r}: {r.detail}" for r in reports if r.status == status)
-            notes.append(
-                f"The accessibility tree is partial ({details}): OCR and the model fill in, not all is listed."
-            )
-        elif status == "absent":
-            notes.append(
-                f"No accessibility tree for {', '.join(titles)} (the application exposes none): those windows are "
-                "described by OCR and the model."
-            )
-        else:
-            notes.append(f"No accessibility tree: {reports[0].detail}.")
-            break
-    return notes
+    """A note only for partial trees, the case that could pass for complete. Absent and unavailable trees
+    are reported in ``accessibility``: OCR and the model describe those windows as they always do."""
+    details = "; ".join(f"{r.title!r}: {r.detail}" for r in reports if r.status == "partial")
+    if not details:
+        return []
+    return [f"The accessibility tree is partial ({details}): OCR and the model fill in, not all is listed."]
 
 
 def merge(a11y: Sequence[Element], others: Sequence[Element]) -> list[Element]:
