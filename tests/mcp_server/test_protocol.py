@@ -19,6 +19,7 @@ from tests.support.servers import spawn_stdio
 from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
+from tools.registry import TOOLS
 
 pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
@@ -70,7 +71,11 @@ def test_stdio_stdout_carries_only_protocol_messages(display: Xvfb, tmp_path: Pa
     assert all(reply.get("jsonrpc") == "2.0" for reply in replies)
     by_id = {reply.get("id"): reply for reply in replies}
     assert {1, 3, 4} <= set(by_id)
-    assert [t["name"] for t in by_id[4]["result"]["tools"]] == ["describe_screen", "plan_next_action", "execute_action"]
+    names = [t["name"] for t in by_id[4]["result"]["tools"]]
+    assert names[:3] == ["describe_screen", "plan_next_action", "execute_action"]
+    # Every registered tool in the registry's order, then the task tools, nothing else.
+    assert names[: len(TOOLS)] == [spec.name for spec in TOOLS]
+    assert set(names[len(TOOLS) :]) == {"start_task", "get_task", "cancel_task"} and len(names) == len(TOOLS) + 3
     assert by_id[3].get("result", {}).get("isError") is True, by_id[3]
 
 
