@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -19,6 +20,7 @@ from engine.vlm.refine import SecondLook
 from engine.vlm.vision import VisionEngine
 from tests.support.standin.scenario import Scenario
 from tests.support.standin.server import StandIn
+from tests.support.standin.sight import find_crop
 
 WIDTH, HEIGHT = 1366, 768
 OK = [600, 400, 680, 430]
@@ -114,3 +116,25 @@ async def test_the_zoomed_look_settles_a_first_answer_that_is_off(standin: Stand
     assert look.point is not None and abs(look.point[0] - 640) <= 4 and abs(look.point[1] - 415) <= 4
     assert look.spread == pytest.approx(45, abs=2)
     assert "_crop" in standin.requests[-1]
+
+
+def dark_table() -> Image.Image:
+    """A dark-themed screen of thin lines and small text (where full-resolution matching is fragile)."""
+    rng = random.Random(7)
+    image = Image.new("RGB", (WIDTH, HEIGHT), (43, 43, 46))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 24), fill=(30, 30, 33))
+    for y in range(60, 740, 22):
+        draw.line((20, y, WIDTH - 20, y), fill=(70, 70, 74))
+        for x in range(30, 1300, 160):
+            draw.text((x, y + 5), f"INV-{rng.randrange(10000)}", fill=(200, 200, 205))
+    return image
+
+
+@pytest.mark.parametrize("crop", [(797, 4, 1366, 324), (540, 448, 1109, 768)])
+def test_an_upscaled_crop_of_thin_text_is_found(crop: tuple[int, int, int, int]) -> None:
+    image = dark_table()
+    sent = image.crop(crop).resize((1920, 1088), Image.Resampling.LANCZOS)
+    found = find_crop(np.asarray(image.convert("L")), np.asarray(sent.convert("L")))
+    assert found is not None
+    assert max(abs(a - b) for a, b in zip(found[0], crop, strict=True)) <= 3

@@ -33,6 +33,14 @@ MATCH_SCORE = 0.9
 """The correlation a crop must reach to count as found in the reference screen."""
 COARSE_WIDTH = 480
 """The reference is searched at about this width first, then refined at full resolution."""
+COARSE_MIN_TEMPLATE = 24
+"""A coarse template narrower than this (pixels) is no evidence."""
+COARSE_PLACES = 5
+"""How many of the coarse pass's best places are matched again at full resolution."""
+FINE_BLUR = 1.5
+"""The Gaussian blur (sigma, pixels) on both sides of the full-resolution match."""
+SCALE_STEPS = tuple(1 + 0.005 * i for i in range(-6, 7))
+HEIGHT_STEPS = tuple(1 + 0.0025 * i for i in range(-4, 5))
 
 
 @dataclass(frozen=True)
@@ -73,23 +81,25 @@ def same_screen(a: np.ndarray, b: np.ndarray) -> bool:
     return float(np.mean(cv2.absdiff(a, resized))) < SAME_SCREEN_DIFF
 
 
-def _best(
-    reference: np.ndarray, crop: np.ndarray, sizes: Sequence[tuple[int, int]]
-) -> tuple[float, int, int, int, int]:
-    """The best (score, x, y, width, height) of ``crop`` resized to each size, matched in ``reference``."""
-    best = (-1.0, 0, 0, 0, 0)
+def _matches(
+    reference: np.ndarray, crop: np.ndarray, sizes: Sequence[tuple[int, int]], blur: float = 0.0
+) -> list[tuple[float, int, int, int, int]]:
+    """The best (score, x, y, width, height) of ``crop`` resized to each size and matched in ``reference``
+    (a template blurred by ``blur`` pixels when it is non-zero: the reference must be blurred alike)."""
+    found = []
     rh, rw = reference.shape
     for width, height in sizes:
         if width < 8 or height < 8 or width > rw or height > rh:
             continue
         template = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA)
+        if blur:
+            template = cv2.GaussianBlur(template, (0, 0), blur)
         if float(template.std()) < 1.0:  # a flat patch matches anywhere: no evidence
             continue
         scores = np.nan_to_num(cv2.matchTemplate(reference, template, cv2.TM_CCOEFF_NORMED), nan=-1.0)
         _, score, _, (x, y) = cv2.minMaxLoc(scores)
-        if score > best[0]:
-            best = (float(score), x, y, width, height)
-    return best
+        found.append((float(score), x, y, width, height))
+    return found
 
 
 def _shrink(image: np.ndarray, width: int) -> np.ndarray:
@@ -103,9 +113,10 @@ def _shrink(image: np.ndarray, width: int) -> np.ndarray:
 def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, float, float, float], float] | None:
     """Where ``crop`` (a part of ``reference``, rescaled) lies in ``reference``, and how well it matched.
 
-    A coarse pass over one scale (the crop's aspect kept) on a shrunken reference, then a fine pass
-    at full resolution near the coarse answer, width and height scaled apart (the client may round
-    the crop's sent size). ``None`` when nothing matches well enough.
+    A coarse pass over one scale (the crop's aspect kept) on a shrunken reference keeps its best few
+    places; each is matched again at full resolution, first the scale in fine steps, then the height
+    alone (the client may round the crop's sent size), and the best full-resolution score wins.
+    ``None`` when nothing matches well enough.
     """
     rh, rw = reference.shape
     ch, cw = crop.shape
@@ -114,20 +125,36 @@ def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, flo
     widths = [rw * 0.04 * 1.03**i for i in range(int(math.log(0.97 / 0.04) / math.log(1.03)) + 1)]
     # Templates are cut from a copy shrunk once near their size: resizing the full crop each time costs most.
     shrunk = _shrink(crop, small.shape[1])
-    coarse = _best(small, shrunk, [(round(w * k), round(w * k * ch / cw)) for w in widths])
-    if coarse[0] < MATCH_SCORE - 0.15:
+    coarse = _matches(small, shrunk, [(round(w * k), round(w * k * ch / cw)) for w in widths])
+    # A template only a few pixels wide keeps none of the crop's detail: its high score is chance.
+    places = sorted((m for m in coarse if m[3] >= COARSE_MIN_TEMPLATE and m[0] >= MATCH_SCORE - 0.3), reverse=True)
+    # Blurred alike, a text stroke a pixel or two off its place still correlates (thin text at a
+    # slightly wrong scale otherwise scores below the bar at the right place).
+    blurred = cv2.GaussianBlur(reference, (0, 0), FINE_BLUR)
+    best: tuple[float, int, int, int, int] | None = None
+    distinct: list[tuple[float, int, int, int, int]] = []
+    for place in places:  # neighbouring scales find the same spot: keep spots apart
+        if all(abs(place[1] - d[1]) + abs(place[2] - d[2]) > 4 for d in distinct):
+            distinct.append(place)
+    for place in distinct[:COARSE_PLACES]:
+        _, x, y, w, h = (v / k for v in place)
+        margin = max(w, h) * 0.06 + 4
+        x0, y0 = max(0, int(x - margin)), max(0, int(y - margin))
+        x1, y1 = min(rw, int(x + w + margin) + 1), min(rh, int(y + h + margin) + 1)
+        window = blurred[y0:y1, x0:x1]
+        base = _shrink(crop, round(w * 1.1))
+        scaled = _matches(window, base, [(round(w * a), round(h * a)) for a in SCALE_STEPS], FINE_BLUR)
+        if not scaled:
+            continue
+        _, _, _, sw, sh = max(scaled)
+        stretched = _matches(window, base, [(sw, round(sh * b)) for b in HEIGHT_STEPS], FINE_BLUR)
+        score, fx, fy, fw, fh = max(scaled + stretched)
+        if best is None or score > best[0]:
+            best = (score, x0 + fx, y0 + fy, fw, fh)
+    if best is None or best[0] < MATCH_SCORE:
         return None
-    _, x, y, w, h = (v / k for v in coarse)
-    margin = max(w, h) * 0.08 + 4
-    x0, y0 = max(0, int(x - margin)), max(0, int(y - margin))
-    x1, y1 = min(rw, int(x + w + margin) + 1), min(rh, int(y + h + margin) + 1)
-    window = reference[y0:y1, x0:x1]
-    steps = [1 + 0.01 * i for i in range(-4, 5)]
-    fine = _best(window, _shrink(crop, round(w * 1.1)), [(round(w * a), round(h * b)) for a in steps for b in steps])
-    score, fx, fy, fw, fh = fine
-    if score < MATCH_SCORE:
-        return None
-    return (float(x0 + fx), float(y0 + fy), float(x0 + fx + fw), float(y0 + fy + fh)), score
+    score, bx, by, bw, bh = best
+    return (float(bx), float(by), float(bx + bw), float(by + bh)), score
 
 
 def screen_area(seen: Seen, frame: Mapping[str, float]) -> dict[str, float]:
