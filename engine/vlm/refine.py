@@ -205,11 +205,42 @@ class SecondLook:
         confidence = round((supporters + 1) / (len(answers) + 1), 3)
         chosen = _candidate([zoom, *(near[0] if near else [])])
         rest = tuple(_candidate(g) for g in groups if not near or g is not near[0])
-        if not near or confidence < settings.min_confidence:
-            why = "the zoomed look agrees with no earlier answer" if not near else "too few answers agree"
-            return Look(None, confidence, (chosen, *rest), spread, crop, calls, why)
+        if not near:
+            return await self._confirm(image, target, zoom, answers, candidates, spread, calls)
+        if confidence < settings.min_confidence:
+            return Look(None, confidence, (chosen, *rest), spread, crop, calls, "too few answers agree")
         point = (round(zoom.x), round(zoom.y))
         return Look(point, confidence, (chosen, *rest), spread, crop, calls, "the zoomed look settled it")
+
+    async def _confirm(
+        self,
+        image: Image.Image,
+        target: str,
+        zoom: _Answer,
+        answers: list[_Answer],
+        candidates: tuple[Candidate, ...],
+        spread: float,
+        calls: int,
+    ) -> Look:
+        """The zoomed answer landed where no earlier answer did: the zoom saw more detail than the
+        whole image, so it is not thrown away, but nor is it taken on its own word. A crop centred on it
+        is asked again; the two zoomed answers agreeing is the agreement that decides."""
+        settings = self.settings
+        crop = crop_around([(zoom.x, zoom.y)], image.size, settings)
+        zoomed = zoomed_image(image, crop, self.engine.settings.max_image_pixels, settings.max_zoom)
+        again = await self._ground(zoomed, target, crop_frame(crop, zoomed.size), "zoom")
+        calls += 1
+        agreeing = [a for a in again if _distance((a.x, a.y), (zoom.x, zoom.y)) <= settings.agree_px]
+        chosen = _candidate([zoom, *agreeing[:1]])
+        everything = _merge((chosen, *candidates, *(_candidate([a]) for a in again if a not in agreeing)), settings)
+        confidence = round((1 + len(agreeing[:1])) / (len(answers) + 2), 3)
+        if len(again) != 1 or not agreeing or confidence < settings.min_confidence:
+            why = "the zoomed look agrees with no earlier answer, and a second zoom did not confirm it"
+            return Look(None, min(confidence, 0.5), everything, spread, crop, calls, why)
+        point = (chosen.x, chosen.y)
+        return Look(
+            point, confidence, everything, spread, crop, calls, "two zoomed looks agree (the first answer was off)"
+        )
 
 
 def _merge(candidates: tuple[Candidate, ...], settings: LookSettings) -> tuple[Candidate, ...]:

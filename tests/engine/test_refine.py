@@ -60,8 +60,10 @@ async def test_agreeing_looks_decide_at_once() -> None:
 async def test_a_first_answer_that_is_off_is_settled_by_the_zoomed_look() -> None:
     finder = PixelFinder(off=(60, 40))  # about 77 px right and 32 px down of the button
     look = await SecondLook(finder).look(screen((640, 420)), "Save")  # type: ignore[arg-type]
-    assert look.zoom is not None and finder.calls == 2
-    assert not look.decided  # one look, and the zoom disagrees with it: nothing to click
+    # One look, the zoom disagrees with it: a second zoom on the zoom's answer confirms it.
+    assert look.zoom is not None and finder.calls == 3
+    assert look.decided and abs(look.point[0] - 640) <= 3 and abs(look.point[1] - 420) <= 3  # type: ignore[index]
+    assert 0.6 <= look.confidence < 1 and "off" in look.reason
     planned = await SecondLook(PixelFinder(off=(60, 40))).look(screen((640, 420)), "Save", first=(641, 421))  # type: ignore[arg-type]
     assert planned.decided and abs(planned.point[0] - 640) <= 3 and abs(planned.point[1] - 420) <= 3  # type: ignore[index]
     assert planned.confidence >= 0.6
@@ -71,3 +73,21 @@ async def test_two_equal_buttons_are_candidates_not_a_click() -> None:
     look = await SecondLook(PixelFinder()).look(screen((300, 500), (700, 500)), "OK", first=(300, 500))  # type: ignore[arg-type]
     assert not look.decided and look.point is None
     assert {(round(c.x, -1), round(c.y, -1)) for c in look.candidates} == {(300, 500), (700, 500)}
+
+
+class WanderingFinder(PixelFinder):
+    """Its first answer is off and so is its third (the second zoom): the two zoomed looks cannot agree."""
+
+    async def locate(self, image: Image.Image, target: str) -> list[GridElement]:
+        call = self.calls
+        found = await super().locate(image, target)
+        if call == 2:
+            found = [GridElement("point", e.label, (e.box[0], e.box[1] + 150, e.box[2], e.box[3] + 150)) for e in found]
+        return found
+
+
+async def test_zoomed_looks_that_disagree_click_nothing() -> None:
+    finder = WanderingFinder(off=(60, 40))
+    look = await SecondLook(finder).look(screen((640, 420)), "Save")  # type: ignore[arg-type]
+    assert finder.calls == 3 and not look.decided and look.confidence <= 0.5
+    assert len(look.candidates) >= 2
