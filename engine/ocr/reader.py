@@ -38,7 +38,7 @@ from PIL import Image
 
 from engine.ocr.detection import detect
 from engine.ocr.lines import Box, Ink, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
-from engine.ocr.models import OcrUnavailable, charset, find_model, model_dir, session, shipped_model
+from engine.ocr.models import OcrUnavailable, charset, find_model, flush_denormals, model_dir, session, shipped_model
 from engine.ocr.recognition import EMPTY, Reading, batches, crop_key, decode, moved, rec_input
 from engine.ocr.settings import OcrSettings
 
@@ -112,10 +112,29 @@ class OcrEngine:
             builder.join()
 
     def _load_locked(self) -> None:
+        # Every model call runs on these threads (the caller's own thread is left as it was): with
+        # denormals flushed there too, a screen's blank areas cost the detector far less.
+        initializer = flush_denormals if self.settings.flush_denormals else None
+        pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ocr", initializer=initializer)
+        try:
+            self._load_models(pool)
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        self._pool = pool
+
+    def _open(self, model: Path, threads: int, pool: ThreadPoolExecutor | None = None) -> Any:
+        flush = self.settings.flush_denormals
+        if pool is None:
+            return session(model, threads, denormal_as_zero=flush)
+        # Made on an OCR thread: onnxruntime sets the denormal flag of the thread making its first session.
+        return pool.submit(session, model, threads, denormal_as_zero=flush).result()
+
+    def _load_models(self, pool: ThreadPoolExecutor) -> None:
         directory = model_dir()
         # Detection is one large call: let it use every core. Recognition is many small calls:
         # one thread each, run side by side (less synchronisation than splitting every conv).
-        self._det = session(find_model(directory, "det"), self._threads)
+        self._det = self._open(find_model(directory, "det"), self._threads, pool)
         source = find_model(directory, "rec")
         rec, precision, checked = None, "fp32", False
         if self.settings.precision == "int8":
@@ -124,19 +143,18 @@ class OcrEngine:
 
                 cached = int8_path(source, self.settings.int8_dir)
                 if cached.is_file() and not self.settings.verify_int8:
-                    rec, precision, checked = session(cached, 1), "int8", True
+                    rec, precision, checked = self._open(cached, 1, pool), "int8", True
                 elif cached.is_file() and (verdict := load_verdict(cached)) is not None:
                     self.int8_verdict, checked = verdict, True
                     if verdict.use_int8:
-                        rec, precision = session(cached, 1), "int8"
+                        rec, precision = self._open(cached, 1, pool), "int8"
                     log.info("OCR INT8 check cached here: %s", verdict.summary())
             except (OSError, OcrUnavailable) as exc:
                 self.int8_error = f"cannot use the cached INT8 OCR model: {exc}"
                 log.warning("%s; recognising with the fp32 model", self.int8_error)
         if rec is None:
-            rec = session(source, 1)
+            rec = self._open(source, 1, pool)
         self._charset = charset(rec, str(source))
-        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ocr-rec")
         self._rec, self._rec_precision = rec, precision
         self._generation += 1
         if self.settings.precision == "int8" and not checked and self.int8_error is None:
@@ -156,7 +174,7 @@ class OcrEngine:
                     return
             else:
                 model = ensure_int8(source, self.settings.int8_dir)
-            rec = session(model, 1)
+            rec = self._open(model, 1)
             if charset(rec, str(model)) != self._charset:
                 raise OcrUnavailable("the INT8 model's character list differs from the source model's")
         except Exception as exc:  # any failure leaves the working fp32 model in place
@@ -183,7 +201,9 @@ class OcrEngine:
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
         """Text line boxes on a BGR ``uint8`` array, with the detector's mean probability."""
         self.load()
-        return detect(self._det, image, self.settings)
+        pool = self._pool
+        assert pool is not None
+        return pool.submit(detect, self._det, image, self.settings).result()
 
     # -- recognition -----------------------------------------------------------------------
 

@@ -36,6 +36,11 @@ class OcrSettings(BaseModel):
     )
     min_confidence: float = Field(0.5, ge=0, le=1, description="Recognised lines below this confidence are dropped.")
     threads: int = Field(0, ge=0, le=256, description="CPU threads for OCR (0: every core).")
+    flush_denormals: bool = Field(
+        True,
+        description="Treat denormal floats as zero in the OCR threads (x86): a screen's blank areas drive the "
+        "detector's activations there, where the CPU is many times slower; the maps come out the same.",
+    )
     crop_cache_size: int = Field(
         4096, ge=0, le=1_000_000, description="Recognised crops remembered by their pixels (0: none)."
     )

@@ -5,6 +5,8 @@ Work is counted (pixels the detector sees, recognition calls and columns), never
 
 from __future__ import annotations
 
+import ctypes
+import platform
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.ocr.detection import content_areas, detector_size
+from engine.ocr.models import _FenvX86
 from engine.ocr.reader import OcrEngine, to_bgr
 from engine.ocr.settings import OcrSettings
 
@@ -171,3 +174,30 @@ def test_a_word_shown_many_times_is_recognised_once(engines: tuple[OcrEngine, Oc
         assert all(line.box[0] <= c < line.box[2] for line in again for c in line.chars)
     finally:
         engine.close()
+
+
+def mxcsr() -> int | None:
+    """The calling thread's SSE control register, where there is one to read (x86-64 Linux)."""
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    env = _FenvX86()
+    assert ctypes.CDLL("libm.so.6").fegetenv(ctypes.byref(env)) == 0
+    return int(env.mxcsr)
+
+
+def test_model_calls_run_on_ocr_threads_that_flush_denormals(engines: tuple[OcrEngine, OcrEngine]) -> None:
+    fast = engines[0]
+    fast.load()
+    before = mxcsr()
+    image = desktop()
+    lines = fast.read(image)
+    assert mxcsr() == before  # the caller's thread is left as it was
+    assert fast._pool is not None
+    flags = fast._pool.submit(mxcsr).result()
+    if flags is not None:
+        assert flags & 0x8040 == 0x8040  # flush-to-zero and denormals-are-zero
+    exact = OcrEngine(OcrSettings(precision="fp32", crop_cache_size=0, flush_denormals=False))
+    try:
+        assert exact.read(image) == lines  # the same lines, to the pixel and the confidence
+    finally:
+        exact.close()
