@@ -25,6 +25,7 @@ from tests.support.standin.server import StandIn
 from tests.support.stdio import HANG_GUARD, INIT, StdioServer, rpc
 from tests.support.tkapp import TkApp
 from tests.support.xvfb import Xvfb
+from tools.registry import TOOLS
 
 pytestmark = [
     needs_display,
@@ -163,11 +164,8 @@ def test_valid_requests_interleaved_with_garbage_are_all_answered(stdio: StdioSe
     stdio.send(b"".join(stream))
     replies = {id_: stdio.wait_for(id_) for id_ in (2000, 2001, 2002, 2003, 2004, 2006, 2007, 2008, 2009)}
     stdio.ping()
-    assert [t["name"] for t in replies[2000]["result"]["tools"]] == [
-        "describe_screen",
-        "plan_next_action",
-        "execute_action",
-    ]
+    names = [t["name"] for t in replies[2000]["result"]["tools"]]
+    assert names == [spec.name for spec in TOOLS] + ["start_task", "get_task", "cancel_task"]
     for id_ in (2001, 2002, 2004, 2006):
         result = replies[id_]["result"]
         assert not result.get("isError"), result
