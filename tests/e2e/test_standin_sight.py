@@ -20,7 +20,7 @@ from engine.vlm.refine import SecondLook
 from engine.vlm.vision import VisionEngine
 from tests.support.standin.scenario import Scenario
 from tests.support.standin.server import StandIn
-from tests.support.standin.sight import find_crop
+from tests.support.standin.sight import Sight, find_crop
 
 WIDTH, HEIGHT = 1366, 768
 OK = [600, 400, 680, 430]
@@ -138,3 +138,19 @@ def test_an_upscaled_crop_of_thin_text_is_found(crop: tuple[int, int, int, int])
     found = find_crop(np.asarray(image.convert("L")), np.asarray(sent.convert("L")))
     assert found is not None
     assert max(abs(a - b) for a, b in zip(found[0], crop, strict=True)) <= 3
+
+
+def test_a_new_screen_like_a_faint_patch_of_the_last_is_a_new_screen() -> None:
+    """Normalised correlation ignores brightness and contrast: a new whole screen that looks like a small,
+    faint patch of the last one (there a thumbnail at a third of its contrast) scores high there, but is
+    not that patch's pixels. It must become the new reference, not a crop of the old one."""
+    new = screen()
+    thumbnail = np.asarray(new.convert("L").resize((160, 90), Image.Resampling.LANCZOS), dtype=np.float32)
+    old = Image.new("L", (WIDTH, HEIGHT), 236)
+    old.paste(Image.fromarray((thumbnail / 3 + 150).astype(np.uint8)), (1100, 80))
+    old_grey, new_grey = np.asarray(old), np.asarray(new.convert("L"))
+    assert find_crop(old_grey, new_grey) is None
+    sight = Sight()
+    assert sight.look(old_grey, may_be_crop=True).new_screen
+    seen = sight.look(new_grey, may_be_crop=True)
+    assert seen.whole and seen.new_screen, seen

@@ -31,6 +31,8 @@ SAME_SCREEN_DIFF = 4.0
 """Mean absolute grey-level difference below which two images are the same screen (a cursor, a caret)."""
 MATCH_SCORE = 0.9
 """The correlation a crop must reach to count as found in the reference screen."""
+CROP_DIFF = 12.0
+"""Mean absolute grey-level difference (both sides blurred) above which a match is not the crop's pixels."""
 COARSE_WIDTH = 480
 """The reference is searched at about this width first, then refined at full resolution."""
 COARSE_MIN_TEMPLATE = 24
@@ -116,7 +118,8 @@ def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, flo
     A coarse pass over one scale (the crop's aspect kept) on a shrunken reference keeps its best few
     places; each is matched again at full resolution, first the scale in fine steps, then the height
     alone (the client may round the crop's sent size), and the best full-resolution score wins.
-    ``None`` when nothing matches well enough.
+    ``None`` when nothing matches well enough, or when the best match's grey levels are not the crop's
+    (a new whole screen shaped like a faint patch of the reference).
     """
     rh, rw = reference.shape
     ch, cw = crop.shape
@@ -154,7 +157,19 @@ def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, flo
     if best is None or best[0] < MATCH_SCORE:
         return None
     score, bx, by, bw, bh = best
+    # Normalised correlation ignores brightness and contrast, so a new whole screen can score high on a
+    # small faint patch of the last one; a real crop, shrunk back to the area, has that area's grey levels.
+    if _difference(reference[by : by + bh, bx : bx + bw], crop) > CROP_DIFF:
+        return None
     return (float(bx), float(by), float(bx + bw), float(by + bh)), score
+
+
+def _difference(area: np.ndarray, crop: np.ndarray) -> float:
+    """Mean absolute grey-level difference between ``area`` and ``crop`` shrunk to its size, both blurred."""
+    height, width = area.shape
+    shrunk = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA)
+    blurred = (cv2.GaussianBlur(a, (0, 0), FINE_BLUR) for a in (area, shrunk))
+    return float(np.mean(cv2.absdiff(*blurred)))
 
 
 def screen_area(seen: Seen, frame: Mapping[str, float]) -> dict[str, float]:
