@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import inspect
-import io
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +24,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.vlm.imaging import thumbnail_for_client
+from engine.vlm.png import StripPngEncoder
 from engine.vlm.streaming import listening
 from mcp_server import __version__
 from mcp_server.config import Settings
@@ -60,10 +60,13 @@ def annotations_for(spec: ToolSpec) -> ToolAnnotations:
     )
 
 
+_HOST_PNG = StripPngEncoder()
+"""The hosts' screenshots have their own encoder: its strips are those of the last host-sized image."""
+
+
 def _image_part(image: Image.Image) -> ImageContent:
-    buffer = io.BytesIO()
-    thumbnail_for_client(image).save(buffer, format="PNG", compress_level=1)
-    return ImageContent(type="image", data=base64.b64encode(buffer.getvalue()).decode("ascii"), mime_type="image/png")
+    png = _HOST_PNG.encode(thumbnail_for_client(image))
+    return ImageContent(type="image", data=base64.b64encode(png).decode("ascii"), mime_type="image/png")
 
 
 def _success(outcome: Outcome) -> CallToolResult:
@@ -142,7 +145,9 @@ async def run_tool(
     caller = caller_for(ctx, confirm, asked)
     try:
         with listening(caller.progress.thinking if isinstance(caller.progress, _Progress) else None):
-            return _success(await spec.handler(runtime, params, caller))
+            outcome = await spec.handler(runtime, params, caller)
+        # Building the result resizes and encodes any screenshot: CPU work kept off the event loop.
+        return await anyio.to_thread.run_sync(_success, outcome) if outcome.images else _success(outcome)
     except ToolFailure as exc:
         log.info("%s failed: %s", spec.name, str(exc).splitlines()[0])
         return _failure(f"{spec.name} failed: {exc}{remedy(exc, runtime)}")

@@ -277,7 +277,9 @@ async def _events(
     for primitive in primitives:
         if primitive is not action:
             check_action(runtime.policy, primitive)
-        events += await anyio.to_thread.run_sync(partial(plan_events, primitive, monitors, runtime.driver.is_valid_key))
+        plan = partial(plan_events, primitive, monitors, runtime.driver.is_valid_key)
+        # Only text is worth a worker thread (a long text's events); a click's plan costs less than the hop.
+        events += await anyio.to_thread.run_sync(plan) if isinstance(primitive, TypeText) else plan()
     return events
 
 
