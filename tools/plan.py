@@ -37,7 +37,7 @@ from tools.desktop.capture import Capture
 from tools.desktop.keys import split_chord
 from tools.errors import ModelFailure
 from tools.model_calls import ask_model, require_engine
-from tools.plan_checks import check_plan
+from tools.plan_checks import check_plan, read_screen_text
 from tools.results import PlanResult
 from tools.runtime import Progress, Runtime, no_progress
 from tools.snapshots import Snapshot
@@ -223,10 +223,9 @@ async def propose(
             )
         )
 
-    cached = False
-    if cache is None:
-        proposal = await ask()
-    else:
+    async def answer() -> tuple[Proposal, bool]:
+        if cache is None:
+            return await ask(), False
         key = await anyio.to_thread.run_sync(
             screen_key,
             capture.image,
@@ -238,15 +237,35 @@ async def propose(
             engine.model_name,
             id(engine),
         )
-        proposal, cached = await cache.get_or_ask(key, ask)
-    answered = time.perf_counter()
-    pointer = await anyio.to_thread.run_sync(runtime.driver.position)
+        return await cache.get_or_ask(key, ask)
+
+    # The screen's text (for the checks) and the pointer do not depend on the answer: read them beside it.
+    beside: dict[str, Any] = {}
+
+    async def read_beside() -> None:
+        try:
+            beside["lines"] = await read_screen_text(runtime, capture)
+            beside["pointer"] = await anyio.to_thread.run_sync(runtime.driver.position)
+        except Exception as exc:  # raised below as itself, not inside a task group's exception group
+            beside["failure"] = exc
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(read_beside)
+        try:
+            proposal, cached = await answer()
+        except Exception as exc:
+            beside["failure"] = exc
+            group.cancel_scope.cancel()
+        answered = time.perf_counter()
+    if "failure" in beside:
+        raise beside["failure"]
+    pointer = beside["pointer"]
     try:
         action = _ACTION.validate_python(to_action(proposal.call, capture.frame, pointer).model_dump())
     except (ValueError, ValidationError) as exc:
         raise ModelFailure(f"the model proposed an action that cannot be performed: {exc}", raw=proposal.raw) from exc
     await progress(2, 3, "checking the proposed action")
-    checks = await check_plan(runtime, capture, proposal, action)
+    checks = await check_plan(runtime, capture, proposal, action, beside["lines"])
     action = checks.action
     snapshot_id = runtime.snapshots.new_id()
     runtime.snapshots.put(Snapshot(snapshot_id, capture.frame, time.time()))

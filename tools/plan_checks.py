@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.geometry import image_box_to_screen, image_to_screen, screen_to_image
+from engine.ocr.lines import TextBox
 from engine.vlm.refine import Look, SecondLook
 from engine.vlm.vision import Proposal
 from tools.actions.vocabulary import AnyAction, Click, DoubleClick, RightClick
@@ -101,13 +102,19 @@ async def _second_look(runtime: Runtime, capture: Capture, proposal: Proposal, c
     runtime.doubts.remember(action, Doubt("undecided", f"{look.reason}; candidates: {shown or 'none'}"))
 
 
-async def _screen_text(runtime: Runtime, capture: Capture, checks: PlanChecks) -> None:
+async def read_screen_text(runtime: Runtime, capture: Capture) -> list[TextBox] | None:
+    """The screen's text lines for the checks (``None`` without OCR); read beside the model call."""
     if runtime.ocr is None:
-        return
+        return None
     try:
-        lines = await screen_lines(runtime, capture)
+        return await screen_lines(runtime, capture)
     except ToolFailure as exc:
         log.info("no screen text for the plan's checks: %s", exc)
+        return None
+
+
+async def _screen_text(runtime: Runtime, lines: list[TextBox] | None, checks: PlanChecks) -> None:
+    if lines is None:
         return
     found = untrusted_lines(line.text for line in lines)
     checks.untrusted = [UntrustedText(text=line.text, reason=line.reason) for line in found]
@@ -120,9 +127,11 @@ async def _screen_text(runtime: Runtime, capture: Capture, checks: PlanChecks) -
         runtime.doubts.remember(checks.action, Doubt("flagged", checks.flagged))
 
 
-async def check_plan(runtime: Runtime, capture: Capture, proposal: Proposal, action: AnyAction) -> PlanChecks:
-    """Run the checks on ``action``, proposed for ``capture``."""
+async def check_plan(
+    runtime: Runtime, capture: Capture, proposal: Proposal, action: AnyAction, lines: list[TextBox] | None = None
+) -> PlanChecks:
+    """Run the checks on ``action``, proposed for ``capture``; ``lines``: its text, when already read."""
     checks = PlanChecks(action)
     await _second_look(runtime, capture, proposal, checks)
-    await _screen_text(runtime, capture, checks)
+    await _screen_text(runtime, lines if lines is not None else await read_screen_text(runtime, capture), checks)
     return checks
