@@ -11,13 +11,17 @@ In one run, on the same images:
   screens, and on a synthetic worst case (a screen-filling table, 384 cells), for rapidocr's defaults
   (``RapidOCR()(image)``) and the tuned pipeline (its crop cache off, so every pass is a real one):
   as configured by default (INT8 recognition where its check passed on this machine, else fp32),
-  with fp32 recognition, and with INT8 recognition forced;
+  with fp32 recognition, and with INT8 recognition forced; and, as ratios of the tuned pass, with
+  its speed levers off (``--levers``: each one off by itself too): the detector on content areas only,
+  readings shared between lines of the same content, denormals flushed in the OCR threads;
 * **the INT8 check's verdict** on this machine (see :mod:`engine.ocr.int8`);
 * **cache**: an unchanged screen again (``cached``), and the same screen with a field's text changed
   (``incremental``), as ratios of the tuned full pass.
 
 Prints Markdown tables; ``--json`` also writes the numbers. ``--speed-only`` skips the accuracy
-table (and rapidocr's defaults can be left out of the speed table with ``--skip-defaults``).
+table (and rapidocr's defaults can be left out of the speed table with ``--skip-defaults``). Times
+are wall-clock medians; the JSON also holds each pass's CPU time (all threads), steadier than
+wall-clock on a machine shared with other work.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.ocr.cache import ScreenReader  # noqa: E402
+from engine.ocr.int8 import cpu_identity  # noqa: E402
 from engine.ocr.lines import TextBox  # noqa: E402
 from engine.ocr.reader import OcrEngine  # noqa: E402
 from engine.ocr.settings import OcrSettings  # noqa: E402
@@ -49,12 +54,22 @@ Reader = Callable[[Image.Image], list[TextBox]]
 TUNED = "tuned (det 1600, the default)"
 FP32 = "tuned, fp32 recognition"
 INT8 = "tuned, INT8 recognition (forced)"
+LEVERS_OFF = "tuned, speed levers off"
+LEVERS = {
+    "tuned, detector on the whole screen": {"det_content_only": False},
+    "tuned, readings not shared": {"share_readings": False},
+    "tuned, denormals kept": {"flush_denormals": False},
+}
 KEYS = {
     "rapidocr defaults": "defaults_s",
     TUNED: "tuned_s",
     FP32: "tuned_fp32_s",
     INT8: "tuned_int8_s",
     "tuned, det 1280": "tuned_det1280_s",
+    LEVERS_OFF: "tuned_levers_off_s",
+    "tuned, detector on the whole screen": "tuned_whole_screen_det_s",
+    "tuned, readings not shared": "tuned_unshared_s",
+    "tuned, denormals kept": "tuned_denormals_s",
 }
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -101,19 +116,26 @@ def timed(read: Reader, image: Image.Image, repeats: int) -> tuple[float, list[T
     return statistics.median(times), lines
 
 
-def timed_together(readers: dict[str, Reader], image: Image.Image, repeats: dict[str, int]) -> dict[str, float]:
-    """Median seconds per pass of each reader (after one warm-up each), runs alternating between the
-    readers, so that other load on the machine weighs on all of them alike."""
+def timed_together(
+    readers: dict[str, Reader], image: Image.Image, repeats: dict[str, int]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall-clock and CPU seconds (all threads) per pass of each reader, after one warm-up each,
+    runs alternating between the readers, so that other load on the machine weighs on all of them alike."""
     seconds: dict[str, list[float]] = {name: [] for name in readers}
+    cpu: dict[str, list[float]] = {name: [] for name in readers}
     for read in readers.values():
         read(image)
     for round_ in range(max(repeats.values())):
         for name, read in readers.items():
             if round_ < repeats[name]:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 read(image)
                 seconds[name].append(time.perf_counter() - started)
-    return {name: statistics.median(times) for name, times in seconds.items()}
+                cpu[name].append(time.process_time() - started_cpu)
+    return (
+        {name: statistics.median(times) for name, times in seconds.items()},
+        {name: statistics.median(times) for name, times in cpu.items()},
+    )
 
 
 def accuracy(read: Reader, dataset: Path) -> dict[str, float]:
@@ -211,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-defaults-accuracy", action="store_true", help="rapidocr's defaults are slow")
     parser.add_argument("--skip-defaults", action="store_true", help="leave rapidocr's defaults out entirely")
     parser.add_argument("--speed-only", action="store_true", help="no accuracy table: speed and the verdict only")
+    parser.add_argument("--levers", action="store_true", help="also each speed lever off by itself")
     args = parser.parse_args(argv)
 
     default = tuned_engine()
@@ -223,15 +246,20 @@ def main(argv: list[str] | None = None) -> int:
         "tuned, det 960": lambda: tuned(det_max_side=960),
         "tuned, det full resolution": lambda: tuned(det_max_side=0),
         "tuned, no gap splitting": lambda: tuned(split_gap=0),
+        LEVERS_OFF: lambda: tuned(**{k: v for off in LEVERS.values() for k, v in off.items()}),
     }
+    if args.levers:
+        configs |= {name: (lambda off=off: tuned(**off)) for name, off in LEVERS.items()}
     if args.skip_defaults:
         del configs["rapidocr defaults"]
     if args.speed_only:
-        configs = {name: make for name, make in configs.items() if name in (TUNED, FP32, INT8, "rapidocr defaults")}
+        kept = (TUNED, FP32, INT8, LEVERS_OFF, "rapidocr defaults", *LEVERS)
+        configs = {name: make for name, make in configs.items() if name in kept}
     readers = {name: make() for name, make in configs.items()}
     verdict = default.int8_verdict
     results: dict[str, Any] = {
-        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        "machine": f"{cpu_identity().split(' [')[0]}, {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}",
         "default_precision": default.precision,
         "int8_verdict": None if verdict is None else dataclasses.asdict(verdict),
     }
@@ -272,22 +300,32 @@ def main(argv: list[str] | None = None) -> int:
         f"busy ({max(counts.values())} lines)": Image.open(max(counts, key=counts.__getitem__)).convert("RGB"),
         "worst case: full-screen table (384 cells)": worst_case(),
     }
-    columns = [name for name in ("rapidocr defaults", TUNED, FP32, INT8, "tuned, det 1280") if name in readers]
+    speed = ("rapidocr defaults", TUNED, FP32, INT8, "tuned, det 1280", LEVERS_OFF, *LEVERS)
+    columns = [name for name in speed if name in readers]
     print("\n## Full pass on 1920x1080 (median of", args.repeats, "alternating runs after a warm-up)\n")
     print(f"| screen | {' | '.join(columns)} | cached / full | incremental / full |")
     print(f"|---|{'---:|' * (len(columns) + 2)}")
     results["speed"] = {}
     for label, image in screens.items():
         repeats = {name: max(1, args.repeats // 2) if name == "rapidocr defaults" else args.repeats for name in columns}
-        seconds = timed_together({name: readers[name] for name in columns}, image, repeats)
+        seconds, cpu = timed_together({name: readers[name] for name in columns}, image, repeats)
         ratios = cache_ratios(image, seconds[TUNED], args.repeats)
-        results["speed"][label] = {**{KEYS[name]: round(s, 3) for name, s in seconds.items()}, **ratios}
+        results["speed"][label] = {
+            **{KEYS[name]: round(s, 3) for name, s in seconds.items()},
+            **{f"{KEYS[name][:-2]}_cpu_s": round(s, 3) for name, s in cpu.items()},
+            **ratios,
+        }
         print(
             f"| {label} | {' | '.join(f'{seconds[name]:.2f} s' for name in columns)} "
             f"| {ratios['cached_ratio']:.4f} ({ratios['cached_ms']:.0f} ms) "
             f"| {ratios['incremental_ratio']:.3f} ({ratios['incremental_ms']:.0f} ms) |",
             flush=True,
         )
+    if LEVERS_OFF in columns:
+        print(f"\nCPU time per pass (all threads), tuned / {LEVERS_OFF}:", end="")
+        for label, row in results["speed"].items():
+            print(f" {label}: {row['tuned_cpu_s']:.2f} s / {row['tuned_levers_off_cpu_s']:.2f} s", end=";")
+        print()
     print(f"\nMachine: {results['machine']}.")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
