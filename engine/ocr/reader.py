@@ -11,8 +11,12 @@ cores. Screens are not photos, and this pipeline is shaped for them:
 * recognition crops come from the full-resolution image, grouped by width into batches so little
   is spent on padding, and run on every core at once (one single-threaded call per core):
   :mod:`engine.ocr.recognition`;
-* identical crops (the same word drawn twice, or unchanged text on a later pass) are recognised
-  once: results are kept by the crop's pixels;
+* lines showing the same content (the same word in many table rows, or a line seen on an earlier
+  pass, wherever it is now) are recognised once: results are kept by the pixels of what stands out
+  in the line's box, not of the box with its margins, and moved onto each copy;
+* the detector runs only where the screen holds detail (blank areas cannot hold text), and every
+  model call runs on the engine's own threads, which flush denormal floats to zero (a screen's
+  blank areas otherwise drive the detector into the CPU's slow denormal arithmetic);
 * a line OCR read across separate elements (menu titles, a label and its field's value) is split
   where the ink shows a wide gap or a border, using where each character was recognised, so a
   text box is one element's text;
