@@ -154,3 +154,15 @@ def test_a_new_screen_like_a_faint_patch_of_the_last_is_a_new_screen() -> None:
     assert sight.look(old_grey, may_be_crop=True).new_screen
     seen = sight.look(new_grey, may_be_crop=True)
     assert seen.whole and seen.new_screen, seen
+
+
+@pytest.mark.parametrize("crop", [(124, 217, 693, 537), (64, 86, 633, 406), (300, 300, 869, 620)])
+def test_a_crop_of_table_rows_is_found_on_its_own_rows(crop: tuple[int, int, int, int]) -> None:
+    """Sent as the client sends it (sides multiples of 32, so its height stretched a little more than its
+    width), a crop of look-alike rows scores low at the coarse pass's nearest scale: it is found where it
+    was cut, not on rows above or below (it was found up to 29 rows off)."""
+    image = dark_table()
+    sent = image.crop(crop).resize((1920, 1088), Image.Resampling.LANCZOS)
+    found = find_crop(np.asarray(image.convert("L")), np.asarray(sent.convert("L")))
+    assert found is not None
+    assert max(abs(a - b) for a, b in zip(found[0], crop, strict=True)) <= 3, found

@@ -37,8 +37,12 @@ COARSE_WIDTH = 480
 """The reference is searched at about this width first, then refined at full resolution."""
 COARSE_MIN_TEMPLATE = 24
 """A coarse template narrower than this (pixels) is no evidence."""
-COARSE_PLACES = 5
+COARSE_SCORE = 0.5
+"""The coarse score a place needs to be matched again (at a coarse scale step thin text scores low)."""
+COARSE_PLACES = 8
 """How many of the coarse pass's best places are matched again at full resolution."""
+COARSE_PEAKS = 3
+"""How many places the coarse pass keeps at each scale."""
 FINE_BLUR = 1.5
 """The Gaussian blur (sigma, pixels) on both sides of the full-resolution match."""
 SCALE_STEPS = tuple(1 + 0.005 * i for i in range(-6, 7))
@@ -84,10 +88,11 @@ def same_screen(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _matches(
-    reference: np.ndarray, crop: np.ndarray, sizes: Sequence[tuple[int, int]], blur: float = 0.0
+    reference: np.ndarray, crop: np.ndarray, sizes: Sequence[tuple[int, int]], blur: float = 0.0, peaks: int = 1
 ) -> list[tuple[float, int, int, int, int]]:
     """The best (score, x, y, width, height) of ``crop`` resized to each size and matched in ``reference``
-    (a template blurred by ``blur`` pixels when it is non-zero: the reference must be blurred alike)."""
+    (a template blurred by ``blur`` pixels when it is non-zero: the reference must be blurred alike), and
+    with ``peaks`` over 1, that many best places per size, each a quarter of the template from the others."""
     found = []
     rh, rw = reference.shape
     for width, height in sizes:
@@ -99,8 +104,12 @@ def _matches(
         if float(template.std()) < 1.0:  # a flat patch matches anywhere: no evidence
             continue
         scores = np.nan_to_num(cv2.matchTemplate(reference, template, cv2.TM_CCOEFF_NORMED), nan=-1.0)
-        _, score, _, (x, y) = cv2.minMaxLoc(scores)
-        found.append((float(score), x, y, width, height))
+        for _ in range(peaks):
+            _, score, _, (x, y) = cv2.minMaxLoc(scores)
+            found.append((float(score), x, y, width, height))
+            # On repeated content (rows of a table) the right place can be second at a scale a little off.
+            rx, ry = max(2, width // 4), max(2, height // 4)
+            scores[max(0, y - ry) : y + ry + 1, max(0, x - rx) : x + rx + 1] = -1.0
     return found
 
 
@@ -128,9 +137,9 @@ def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, flo
     widths = [rw * 0.04 * 1.03**i for i in range(int(math.log(0.97 / 0.04) / math.log(1.03)) + 1)]
     # Templates are cut from a copy shrunk once near their size: resizing the full crop each time costs most.
     shrunk = _shrink(crop, small.shape[1])
-    coarse = _matches(small, shrunk, [(round(w * k), round(w * k * ch / cw)) for w in widths])
+    coarse = _matches(small, shrunk, [(round(w * k), round(w * k * ch / cw)) for w in widths], peaks=COARSE_PEAKS)
     # A template only a few pixels wide keeps none of the crop's detail: its high score is chance.
-    places = sorted((m for m in coarse if m[3] >= COARSE_MIN_TEMPLATE and m[0] >= MATCH_SCORE - 0.3), reverse=True)
+    places = sorted((m for m in coarse if m[3] >= COARSE_MIN_TEMPLATE and m[0] >= COARSE_SCORE), reverse=True)
     # Blurred alike, a text stroke a pixel or two off its place still correlates (thin text at a
     # slightly wrong scale otherwise scores below the bar at the right place).
     blurred = cv2.GaussianBlur(reference, (0, 0), FINE_BLUR)
