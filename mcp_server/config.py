@@ -32,6 +32,7 @@ from engine.ocr.settings import OcrSettings
 from engine.vlm.settings import EngineSettings
 from engine.vlm.trust import CanaryMode
 from mcp_server.sglang_launcher import LaunchConfig
+from tools.safety.audit import AuditSettings
 from tools.safety.policy import Policy
 from tools.settings import ToolSettings
 
@@ -152,18 +153,14 @@ class ServerConfig(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
 
-class AuditConfig(BaseModel):
-    """The write-ahead audit log."""
+class AuditConfig(AuditSettings):
+    """The write-ahead audit log: where it is, and the log's own settings."""
 
-    model_config = ConfigDict(extra="forbid")
-    path: Path | None = None
-    """None: $XDG_STATE_HOME/vlm-desktop-mcp/audit.jsonl, else ~/.local/state/vlm-desktop-mcp/audit.jsonl."""
-    screenshots: bool = False
-    keep_screenshots: int = Field(100, ge=0, le=1_000_000)
-    max_bytes: int = Field(64 * 1024 * 1024, ge=0)
-    """Size at which the log is rotated to audit.jsonl.1 (0: never)."""
-    keep_files: int = Field(5, ge=0, le=1000)
-    """Rotated logs kept."""
+    path: Path | None = Field(
+        None,
+        description="The log file (None: $XDG_STATE_HOME/vlm-desktop-mcp/audit.jsonl, "
+        "else ~/.local/state/vlm-desktop-mcp/audit.jsonl).",
+    )
 
 
 class OcrConfig(OcrSettings):

@@ -98,14 +98,7 @@ def make_screen_reader(settings: Settings, *, force: bool = False) -> ScreenRead
 
 def make_audit(settings: Settings) -> AuditLog:
     """The audit log from the audit section (not opened yet)."""
-    cfg = settings.audit
-    return AuditLog(
-        audit_path(settings),
-        screenshots=cfg.screenshots,
-        keep_screenshots=cfg.keep_screenshots,
-        max_bytes=cfg.max_bytes,
-        keep_files=cfg.keep_files,
-    )
+    return AuditLog.from_settings(audit_path(settings), settings.audit)
 
 
 async def _check_model(backend: ChatBackend) -> None:

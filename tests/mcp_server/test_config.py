@@ -17,6 +17,7 @@ from mcp_server.config import DEFAULT_BASE_URL, DEFAULT_MODEL, ConfigError, Sett
 from mcp_server.lifespan import make_screen_reader
 from tools.actions.vocabulary import TEXT_CEILING, FillInput, TypeText
 from tools.errors import ActionRefused
+from tools.safety.audit import AuditLog, AuditSettings
 from tools.safety.policy import Policy, check_action
 from tools.settings import ToolSettings
 
@@ -321,3 +322,14 @@ def test_readme_configuration_example_loads(tmp_path: Path) -> None:
     assert example is not None
     settings = load_settings(config_file=write(tmp_path, example.group(1)))
     assert settings.policy.upload_roots == ("~/Documents", "~/Downloads")
+
+
+def test_the_audit_log_and_its_section_share_one_set_of_defaults(tmp_path: Path) -> None:
+    section = Settings().audit
+    defaults = AuditSettings()
+    assert section.model_dump(exclude={"path"}) == defaults.model_dump()
+    log = AuditLog(tmp_path / "audit.jsonl")
+    kept = (log.screenshots, log.keep_screenshots, log.max_bytes, log.keep_files)
+    assert kept == tuple(defaults.model_dump().values())
+    configured = AuditLog.from_settings(tmp_path / "a.jsonl", AuditSettings(max_bytes=10, keep_files=1))
+    assert (configured.max_bytes, configured.keep_files) == (10, 1)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import AuditUnavailable
 from tools.safety.audit_records import (
@@ -49,17 +50,33 @@ except ImportError:  # pragma: no cover - Windows: no lock file; one server proc
 log = logging.getLogger(__name__)
 
 
+class AuditSettings(BaseModel):
+    """How the audit log keeps its records and screenshots (the server's ``audit:`` section adds the path)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    screenshots: bool = Field(False, description="Save a PNG of the screen before and after every action.")
+    keep_screenshots: int = Field(100, ge=0, le=1_000_000, description="Actions whose screenshots are kept.")
+    max_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="Size at which the log is rotated to audit.jsonl.1 (0: never)."
+    )
+    keep_files: int = Field(5, ge=0, le=1000, description="Rotated logs kept; older ones are deleted.")
+
+
+_DEFAULTS = AuditSettings()
+
+
 @dataclass
 class AuditLog:
-    """The audit log at ``path``, its ``action_id`` index and optional before/after screenshots."""
+    """The audit log at ``path``, its ``action_id`` index and optional before/after screenshots.
+
+    The defaults are :class:`AuditSettings`' (one place); :meth:`from_settings` takes a whole section.
+    """
 
     path: Path
-    screenshots: bool = False
-    keep_screenshots: int = 100
-    max_bytes: int = 64 * 1024 * 1024
-    """Size at which the log is rotated (0: never)."""
-    keep_files: int = 5
-    """Rotated logs kept (``audit.jsonl.1`` ... ``.5``); older ones are deleted."""
+    screenshots: bool = _DEFAULTS.screenshots
+    keep_screenshots: int = _DEFAULTS.keep_screenshots
+    max_bytes: int = _DEFAULTS.max_bytes
+    keep_files: int = _DEFAULTS.keep_files
     _opened: bool = False
     _offset: int = 0
     _inode: int | None = None
@@ -67,6 +84,11 @@ class AuditLog:
     _lock_depth: int = 0
     _pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     _bindings: dict[str, Binding] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, path: Path, settings: AuditSettings) -> AuditLog:
+        """The log at ``path``, kept as ``settings`` say."""
+        return cls(path, settings.screenshots, settings.keep_screenshots, settings.max_bytes, settings.keep_files)
 
     @property
     def screenshot_dir(self) -> Path:
