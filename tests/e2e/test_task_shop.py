@@ -31,12 +31,6 @@ from tools.task.trajectory import load
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(skip_reason("desktop", "chromium") is not None, reason=skip_reason("desktop", "chromium") or ""),
-    # A known, open defect (not hidden): since 2026-12-07 ~12:50 these runs fail on this machine, also at the
-    # commit whose CI run passed them at 12:36. After the first click, every click the stand-in plans on
-    # the products page from the page's reported geometry lands at (0, 0), a pyautogui fail-safe corner, and
-    # the task stops "failed twice". Not yet found whether the page's report, the stand-in's frame or the
-    # loop is at fault; the task loop's own tests (tests/tools/test_task_loop.py) pass.
-    pytest.mark.xfail(reason="shop task clicks planned at (0, 0) after the first page: open defect", strict=False),
 ]
 WIDTH, HEIGHT = 1366, 768
 NAME, PRICE, STOCK, IMAGE = "无线蓝牙耳机", "299", "100", "./images/headset.jpg"

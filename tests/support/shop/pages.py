@@ -215,6 +215,12 @@ REPORT_SCRIPT = """
     return (el.innerText || el.textContent || "").trim().slice(0, 200);
   }
   function report(reason) {
+    // Right after a navigation Chromium may not know its outer size yet (0): the offsets would come out
+    // minus a screen's width and height. Report once it does.
+    if (!window.outerWidth || !window.outerHeight) {
+      setTimeout(function () { report(reason); }, 50);
+      return;
+    }
     // Screen pixels: the window's position plus the browser's own frame above and left of the page.
     var left = window.screenX + (window.outerWidth - window.innerWidth);
     var top = window.screenY + (window.outerHeight - window.innerHeight);
