@@ -35,6 +35,7 @@ from mcp_server.tasks import UI_META, register_task_extras, task_manager, viewer
 from tools.errors import ToolFailure
 from tools.registry import TOOLS, Outcome, ToolSpec
 from tools.runtime import Asked, Caller, Confirm, Runtime, cannot_confirm
+from tools.settings import ToolSettings
 from tools.task.specs import task_tools
 
 log = logging.getLogger(__name__)
@@ -64,16 +65,19 @@ _HOST_PNG = StripPngEncoder()
 """The hosts' screenshots have their own encoder: its strips are those of the last host-sized image."""
 
 
-def _image_part(image: Image.Image) -> ImageContent:
-    png = _HOST_PNG.encode(thumbnail_for_client(image))
+def _image_part(image: Image.Image, settings: ToolSettings) -> ImageContent:
+    thumbnail = thumbnail_for_client(
+        image, max_side=settings.host_image_max_side, max_pixels=settings.host_image_max_pixels
+    )
+    png = _HOST_PNG.encode(thumbnail)
     return ImageContent(type="image", data=base64.b64encode(png).decode("ascii"), mime_type="image/png")
 
 
-def _success(outcome: Outcome) -> CallToolResult:
+def _success(outcome: Outcome, settings: ToolSettings) -> CallToolResult:
     structured = outcome.result.model_dump(mode="json")
     text = outcome.text or outcome.result.model_dump_json(indent=None)
     content: list[Any] = [TextContent(type="text", text=text)]
-    content.extend(_image_part(image) for image in outcome.images)
+    content.extend(_image_part(image, settings) for image in outcome.images)
     return CallToolResult(content=content, structured_content=structured, is_error=False)
 
 
@@ -147,7 +151,9 @@ async def run_tool(
         with listening(caller.progress.thinking if isinstance(caller.progress, _Progress) else None):
             outcome = await spec.handler(runtime, params, caller)
         # Building the result resizes and encodes any screenshot: CPU work kept off the event loop.
-        return await anyio.to_thread.run_sync(_success, outcome) if outcome.images else _success(outcome)
+        if outcome.images:
+            return await anyio.to_thread.run_sync(_success, outcome, runtime.settings)
+        return _success(outcome, runtime.settings)
     except ToolFailure as exc:
         log.info("%s failed: %s", spec.name, str(exc).splitlines()[0])
         return _failure(f"{spec.name} failed: {exc}{remedy(exc, runtime)}")

@@ -41,6 +41,20 @@ class ToolSettings(BaseModel):
         "target's point again, zoom in when the answers disagree, and return candidates instead of a point when "
         "it stays unsure. Off: the model's first point is used as is (one model call fewer, no check).",
     )
+    host_image_max_side: int = Field(
+        1568,
+        ge=256,
+        le=8192,
+        description="Screenshots returned to the host are scaled to at most this many pixels on their long side "
+        "(the model's own image has its budget, model.max_image_pixels). 1568 is what hosts take without "
+        "scaling down themselves.",
+    )
+    host_image_max_pixels: int = Field(
+        1_150_000,
+        ge=65_536,
+        le=33_554_432,
+        description="Screenshots returned to the host have at most this many pixels (zoom enlarges up to it).",
+    )
     accessibility: bool = Field(
         True,
         description="Read the accessibility tree (AT-SPI) of the visible windows where applications expose one: "

@@ -23,9 +23,6 @@ from tools.runtime import Caller, Runtime
 from tools.snapshots import Snapshot
 from tools.spec import Outcome, ToolSpec
 
-MAX_SIDE = 1568
-MAX_PIXELS = 1_150_000
-"""The image budget: what hosts take without scaling it down themselves (see thumbnail_for_client)."""
 MAX_ZOOM = 8.0
 
 
@@ -37,9 +34,13 @@ class ZoomParams(BaseModel):
     monitor: int | None = Field(None, ge=0, le=16, description="Monitor the region is on (default: the server's).")
 
 
-def zoom_scale(width: int, height: int) -> float:
-    """How many times a ``width`` x ``height`` region is enlarged to fit the image budget (1 to :data:`MAX_ZOOM`)."""
-    return max(1.0, min(MAX_ZOOM, MAX_SIDE / max(width, height), math.sqrt(MAX_PIXELS / (width * height))))
+def zoom_scale(width: int, height: int, max_side: int, max_pixels: int) -> float:
+    """How many times a ``width`` x ``height`` region is enlarged to fit the host's image budget (at most MAX_ZOOM).
+
+    The budget is the one the server scales the hosts' screenshots to, so the enlarged image arrives unscaled
+    and its mapping holds.
+    """
+    return max(1.0, min(MAX_ZOOM, max_side / max(width, height), math.sqrt(max_pixels / (width * height))))
 
 
 def zoomed_frame(frame: Frame, scale: float) -> Frame:
@@ -61,7 +62,8 @@ async def zoom(runtime: Runtime, params: ZoomParams, caller: Caller) -> Outcome:
     frame = capture.frame
     if frame.width < 4 or frame.height < 4:
         raise InvalidAction(f"the region is too small to zoom into ({frame.width}x{frame.height} on screen)")
-    scale = zoom_scale(frame.width, frame.height)
+    settings = runtime.settings
+    scale = zoom_scale(frame.width, frame.height, settings.host_image_max_side, settings.host_image_max_pixels)
     shown = zoomed_frame(frame, scale)
     image: Image.Image = await anyio.to_thread.run_sync(
         lambda: capture.image.resize((shown.pixel_width, shown.pixel_height), Image.Resampling.LANCZOS)
@@ -86,8 +88,9 @@ ZOOM_TOOLS = [
         name="zoom",
         title="Zoom into a screen region",
         description=(
-            "Return a screen region enlarged (up to 8 times, about 1568 px on its long side), to see small controls "
-            "and text clearly before clicking. The result gives `scale` and `mapping`: a point (image_x, image_y) "
+            "Return a screen region enlarged (up to 8 times, to the host image budget: by default 1568 px on its "
+            "long side), to see small controls and text clearly before clicking. The result gives `scale` and "
+            "`mapping`: a point (image_x, image_y) "
             "on the returned image is the screen point region.x + image_x / scale, region.y + image_y / scale, "
             "which execute_action takes. It never changes anything on screen."
         ),

@@ -37,8 +37,8 @@ def png_data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def thumbnail_for_client(image: Image.Image, *, max_side: int = 1568, max_pixels: int = 1_150_000) -> Image.Image:
-    """Scale a screenshot down for an MCP client (hosts resize anything larger themselves)."""
+def thumbnail_for_client(image: Image.Image, *, max_side: int, max_pixels: int) -> Image.Image:
+    """Scale a screenshot down to the host's image budget (hosts resize anything larger themselves)."""
     scale = min(1.0, max_side / max(image.size), (max_pixels / (image.width * image.height)) ** 0.5)
     if scale >= 1.0:
         return image
