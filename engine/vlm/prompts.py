@@ -221,6 +221,43 @@ def describe_prompt(question: str | None) -> str:
     )
 
 
+DESCRIBE_TYPES = ("button", "input", "checkbox", "radio", "link", "menu", "tab", "icon", "text", "image", "window")
+"""The element types :data:`DESCRIBE_PROMPT` lists (and :func:`describe_schema` allows)."""
+
+DESCRIBE_SCHEMA_NAME = "screen_description"
+
+
+def describe_schema(question: str | None) -> dict[str, object]:
+    """The JSON schema of a describe answer: :data:`DESCRIBE_PROMPT`'s object, for constrained decoding.
+
+    Sent as the request's ``response_format`` (or vLLM's ``structured_outputs``) so that a small
+    model's answer is always this object, never prose or a cut-short list. Properties come in the
+    prompt's order (grammar backends such as xgrammar generate them in schema order). Coordinates are
+    plain integers: ``minimum``/``maximum`` are left out because not every grammar backend version
+    supports them, and the parser clamps to the grid anyway. With a ``question`` the ``answer`` field
+    is required.
+    """
+    element = {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": list(DESCRIBE_TYPES)},
+            "label": {"type": "string"},
+            "bbox_2d": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4},
+        },
+        "required": ["type", "label", "bbox_2d"],
+        "additionalProperties": False,
+    }
+    properties: dict[str, object] = {
+        "summary": {"type": "string"},
+        "elements": {"type": "array", "items": element},
+    }
+    required = ["summary", "elements"]
+    if question:
+        properties["answer"] = {"type": "string"}
+        required.append("answer")
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
 def point_prompt(target: str) -> str:
     """Point-grounding prompt in the cookbook's style, for locating one element by its description."""
     return (

@@ -5,9 +5,14 @@ The server's configuration (``model:`` section) composes this model; nothing cop
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.vlm.thinking import ThinkingMode
+
+StructuredOutput = Literal["response_format", "structured_outputs", "off"]
+"""How a describe request asks the server to constrain its answer to the describe JSON schema."""
 
 
 class EngineSettings(BaseModel):
@@ -41,4 +46,11 @@ class EngineSettings(BaseModel):
     )
     use_thinking_tokens: bool = Field(
         True, description="Prompted reasoning goes inside <think></think> (else as 'Thought:' lines)."
+    )
+    structured_output: StructuredOutput = Field(
+        "response_format",
+        description="How describe asks the server for an answer in its JSON schema, so that a small model cannot "
+        "answer unparseably: response_format (OpenAI's json_schema form: SGLang, and vLLM too), structured_outputs "
+        "(vLLM >= 0.12's own field), off (no constraint: for servers that refuse both). With SGLang's "
+        "--reasoning-parser a Thinking model still thinks freely; the schema applies after </think>.",
     )

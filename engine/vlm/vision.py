@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import anyio
 from PIL import Image
 
-from engine.errors import ModelOutputError
+from engine.errors import ModelOutputError, ModelServerError
 from engine.vlm import prompts
 from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse
 from engine.vlm.imaging import prepare_for_model
@@ -22,7 +22,7 @@ from engine.vlm.parsing import (
     split_thinking,
     thought_before_call,
 )
-from engine.vlm.settings import EngineSettings
+from engine.vlm.settings import EngineSettings, StructuredOutput
 from engine.vlm.thinking import ThinkingMode, resolve_thinking
 from engine.vlm.trust import GroundingGate
 
@@ -36,6 +36,8 @@ class Description:
     image_size: tuple[int, int]
     latency_ms: float
     raw: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,39 @@ def _check_complete(response: ChatResponse, max_tokens: int) -> None:
         )
 
 
+def structured_output_body(mode: StructuredOutput, schema: dict[str, object]) -> dict[str, object]:
+    """The request fields that constrain an answer to ``schema`` (``extra_body``), for ``mode``.
+
+    * ``response_format``: OpenAI's ``{"type": "json_schema", "json_schema": {"name", "schema"}}``, which
+      SGLang reads (docs.sglang.io, "Structured Outputs"; with ``--reasoning-parser`` the grammar applies
+      after ``</think>``, "Structured Outputs For Reasoning Models") and vLLM reads too;
+    * ``structured_outputs``: vLLM's own ``{"json": schema}`` (vLLM >= 0.12, which removed ``guided_json``;
+      docs.vllm.ai "Structured Outputs");
+    * ``off``: nothing.
+    """
+    if mode == "response_format":
+        json_schema = {"name": prompts.DESCRIBE_SCHEMA_NAME, "schema": schema}
+        return {"response_format": {"type": "json_schema", "json_schema": json_schema}}
+    if mode == "structured_outputs":
+        return {"structured_outputs": {"json": schema}}
+    return {}
+
+
+_SCHEMA_WORDS = ("response_format", "json_schema", "structured_outputs", "schema", "grammar")
+
+
+def _refused_schema(error: ModelServerError, mode: StructuredOutput) -> ModelServerError | None:
+    """An actionable error when ``error`` is the server refusing the describe schema, else None."""
+    text = str(error)
+    if mode == "off" or not any(word in text.lower() for word in _SCHEMA_WORDS):
+        return None
+    other = "; or structured_outputs for vLLM >= 0.12" if mode == "response_format" else ""
+    return ModelServerError(
+        f"the model server refused describe's JSON schema sent as {mode} ({text}); set model.structured_output "
+        f"to off (VLM_DESKTOP_MODEL__STRUCTURED_OUTPUT=off) for a server without structured outputs{other}"
+    )
+
+
 class VisionEngine:
     """Asks a :class:`ChatBackend` about screenshots in Qwen3-VL's native formats."""
 
@@ -101,25 +136,49 @@ class VisionEngine:
                 top_p=request.top_p,
                 max_tokens=request.max_tokens,
                 purpose=request.purpose,
+                extra_body=request.extra_body,
             )
         )
         _check_complete(response, request.max_tokens)
         return response, size
 
     async def describe(self, image: Image.Image, question: str | None = None) -> Description:
-        """List the GUI elements on ``image`` (grounding wants temperature 0)."""
-        response, size = await self._ask(
-            image,
-            ChatRequest(
-                prompt=prompts.describe_prompt(question),
-                temperature=0.0,
-                max_tokens=self.settings.describe_max_tokens,
-                purpose="describe",
-            ),
-        )
+        """List the GUI elements on ``image`` (grounding wants temperature 0).
+
+        The answer is constrained to :func:`prompts.describe_schema` as
+        :attr:`EngineSettings.structured_output` says; a server that refuses the constraint raises
+        :class:`ModelServerError` saying to switch it off (not a silent retry without it: the refusal
+        is the server's configuration, the same on every call, and the user should know the guarantee
+        is off).
+        """
+        mode = self.settings.structured_output
+        try:
+            response, size = await self._ask(
+                image,
+                ChatRequest(
+                    prompt=prompts.describe_prompt(question),
+                    temperature=0.0,
+                    max_tokens=self.settings.describe_max_tokens,
+                    purpose="describe",
+                    extra_body=structured_output_body(mode, prompts.describe_schema(question)),
+                ),
+            )
+        except ModelServerError as exc:
+            refused = _refused_schema(exc, mode)
+            if refused is None:
+                raise
+            raise refused from exc
         _, answer = split_thinking(response.content, response.reasoning)
         grid = parse_description(answer)
-        return Description(grid, response.model, size, response.latency_ms, response.content)
+        return Description(
+            grid,
+            response.model,
+            size,
+            response.latency_ms,
+            response.content,
+            response.prompt_tokens,
+            response.completion_tokens,
+        )
 
     async def locate(self, image: Image.Image, target: str) -> list[GridElement]:
         """Ground one described element to points/boxes on the grid."""
