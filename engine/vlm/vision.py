@@ -110,12 +110,24 @@ class VisionEngine:
     """Asks a :class:`ChatBackend` about screenshots in Qwen3-VL's native formats."""
 
     def __init__(
-        self, backend: ChatBackend, settings: EngineSettings | None = None, gate: GroundingGate | None = None
+        self,
+        backend: ChatBackend,
+        settings: EngineSettings | None = None,
+        gate: GroundingGate | None = None,
+        *,
+        grounder: ChatBackend | None = None,
+        grounder_gate: GroundingGate | None = None,
     ) -> None:
         self.backend = backend
+        """The planner: :meth:`plan` asks it."""
         self.settings = settings or EngineSettings()
         self.gate = gate
-        """When set, every call first needs the served model to have passed the grounding canary."""
+        """When set, every plan first needs the planner to have passed the grounding canary (its
+        coordinates are clicked); and every other call too when there is no separate grounder."""
+        self.grounder = grounder or backend
+        """The grounder: :meth:`describe` and :meth:`locate` ask it (the planner unless one is given)."""
+        self.grounder_gate = gate if grounder is None else grounder_gate
+        """The canary gate of the grounder's calls."""
 
     @property
     def model_name(self) -> str:
@@ -123,11 +135,13 @@ class VisionEngine:
         return self.backend.model_name
 
     async def _ask(self, image: Image.Image, request: ChatRequest) -> tuple[ChatResponse, tuple[int, int]]:
-        if self.gate is not None:
-            await self.gate.check()
+        planning = request.purpose == "plan"
+        gate = self.gate if planning else self.grounder_gate
+        if gate is not None:
+            await gate.check()
         # Resizing and encoding a full screen takes milliseconds of CPU: not on the event loop.
         png, size = await anyio.to_thread.run_sync(prepare_for_model, image, self.settings.max_image_pixels)
-        response = await self.backend.chat(
+        response = await (self.backend if planning else self.grounder).chat(
             ChatRequest(
                 prompt=request.prompt,
                 image_png=png,
