@@ -98,9 +98,12 @@ def point_answer(
 ) -> str:
     """The point-grounding answer for the element named by the first quoted string in the prompt.
 
-    ``shift_x`` moves the answer that many screen pixels right (a first look that is off). On a
-    ``crop`` (the scenario's frame is then the crop's screen area) a target whose centre lies outside
-    it is not seen: the answer is an empty list.
+    Look-alike targets (several elements with that label, :meth:`Scenario.find_all`) are all listed, one
+    point each, in one answer: the prompt asks for a JSON list, and Qwen3-VL answers a description that
+    fits several things with several points (multi-target grounding, QwenLM/Qwen3-VL
+    cookbooks/2d_grounding). ``shift_x`` moves every point that many screen pixels right (a first look
+    that is off). On a ``crop`` (the scenario's frame is then the crop's screen area) a target whose
+    centre lies outside it is not seen: with none seen the answer is an empty list.
     """
     candidates = QUOTED.findall("\n".join(message_texts(messages, ("user",)))) + QUOTED.findall(
         "\n".join(message_texts(messages, ("system",)))
@@ -108,16 +111,19 @@ def point_answer(
     for quoted in candidates:
         if quoted.strip() in FORMAT_WORDS:
             continue
-        element = scenario.find(quoted)
-        if element is None:
+        elements = scenario.find_all(quoted)
+        if not elements:
             continue
-        x1, y1, x2, y2 = element["box"]
-        x, y = (x1 + x2) / 2 + shift_x, (y1 + y2) / 2
         f = scenario.frame
-        if crop and not (f["x"] <= x <= f["x"] + f["width"] and f["y"] <= y <= f["y"] + f["height"]):
-            return "```json\n[]\n```"
-        point = [1500, -20] if fault == "out_of_range" else scenario.grid_point(x, y)
-        return f"```json\n{_json_list([{'point_2d': point, 'label': element['label']}])}\n```"
+        items = []
+        for element in elements:
+            x1, y1, x2, y2 = element["box"]
+            x, y = (x1 + x2) / 2 + shift_x, (y1 + y2) / 2
+            if crop and not (f["x"] <= x <= f["x"] + f["width"] and f["y"] <= y <= f["y"] + f["height"]):
+                continue
+            point = [1500, -20] if fault == "out_of_range" else scenario.grid_point(x, y)
+            items.append({"point_2d": point, "label": element["label"]})
+        return f"```json\n{_json_list(items)}\n```"
     return "```json\n[]\n```"
 
 

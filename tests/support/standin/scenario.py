@@ -153,5 +153,14 @@ class Scenario:
                 return element
         return None
 
+    def find_all(self, text: str) -> list[dict[str, Any]]:
+        """The element :meth:`find` picks and every other element carrying the same label (case-insensitive),
+        in the scenario's order: look-alike targets (two "OK" buttons) that a description cannot tell apart."""
+        first = self.find(text)
+        if first is None:
+            return []
+        label = first["label"].strip().casefold()
+        return [e for e in self.elements if e["label"].strip().casefold() == label]
+
 
 # --- answers ------------------------------------------------------------------------------------
