@@ -11,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from tests.support.standin.scenario import COORDINATE_ACTIONS, SEMANTIC_ACTIONS, Scenario, ScenarioError
 from tests.support.standin.validation import message_texts
 
@@ -63,10 +66,53 @@ def _fault_boxes(scenario: Scenario, fault: str | None) -> list[list[int]]:
     return boxes
 
 
-def describe_answer(scenario: Scenario, messages: Sequence[Mapping[str, Any]], fault: str | None) -> str:
-    """The grounding answer listing every element with its ``bbox_2d`` on the grid."""
+def _schema_types(schema: Mapping[str, Any]) -> list[str] | None:
+    """The element types a describe schema allows (its ``elements.items.type.enum``), if it lists them."""
+    try:
+        enum = schema["properties"]["elements"]["items"]["properties"]["type"]["enum"]
+    except (KeyError, TypeError):
+        return None
+    return [str(kind) for kind in enum] if isinstance(enum, list) and enum else None
+
+
+def schema_answer(scenario: Scenario, boxes: list[list[int]], question: bool, schema: Mapping[str, Any]) -> str:
+    """The describe answer as constrained decoding makes it: the bare object the schema describes (no
+    fence, no prose), each element's type one the schema allows (``text`` for a kind it does not list, as a
+    model held to the enum picks one of its values). Raises :class:`ScenarioError` when the object does
+    not fit ``schema``: a real server would have forced the model into a shape this stand-in cannot make."""
+    allowed = _schema_types(schema)
+    fallback = "text" if allowed is None or "text" in allowed else allowed[0]
+    obj: dict[str, Any] = {
+        "summary": f'A form window titled "{scenario.title}" with {len(scenario.elements)} elements.',
+        "elements": [
+            {
+                "type": e["type"] if allowed is None or e["type"] in allowed else fallback,
+                "label": e["label"],
+                "bbox_2d": box,
+            }
+            for e, box in zip(scenario.elements, boxes, strict=True)
+        ],
+    }
+    if question or "answer" in schema.get("required", ()):
+        obj["answer"] = f"Yes. The screen shows {len(scenario.elements)} elements: {', '.join(scenario.labels())}."
+    problem = best_match(Draft202012Validator(schema).iter_errors(obj))
+    if problem is not None:
+        raise ScenarioError(f"the describe answer does not fit the requested schema: {problem.message}")
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def describe_answer(
+    scenario: Scenario,
+    messages: Sequence[Mapping[str, Any]],
+    fault: str | None,
+    schema: Mapping[str, Any] | None = None,
+) -> str:
+    """The grounding answer listing every element with its ``bbox_2d`` on the grid: in the scenario's
+    ``describe_format``, or in ``schema``'s shape when the request asked for one (:func:`schema_answer`)."""
     boxes = _fault_boxes(scenario, fault)
     user_text = "\n".join(message_texts(messages, ("user",)))
+    if schema is not None:
+        return schema_answer(scenario, boxes, QUESTION.search(user_text) is not None, schema)
     if scenario.describe_format == "object":
         obj: dict[str, Any] = {
             "summary": f'A form window titled "{scenario.title}" with {len(scenario.elements)} elements.',
@@ -246,11 +292,13 @@ def compose(
     fault: str | None,
     shift_x: int = 0,
     crop: bool = False,
+    schema: Mapping[str, Any] | None = None,
 ) -> Answer:
     """The answer to a request of ``kind`` (see :func:`classify`), with the fault and reasoning style applied.
 
     ``step`` is the plan step a ``plan`` request answers, already fitted to the offered actions
-    (:func:`offered_step`); ``shift_x`` and ``crop`` are :func:`point_answer`'s. Raises
+    (:func:`offered_step`); ``shift_x`` and ``crop`` are :func:`point_answer`'s; ``schema`` is the JSON schema
+    the request constrains a describe answer to (:func:`describe_answer`). Raises
     :class:`ScenarioError` when the scenario cannot answer.
     """
     if kind == "plan":
@@ -260,7 +308,7 @@ def compose(
     elif kind == "point":
         content = point_answer(scenario, messages, fault, shift_x, crop)
     elif kind == "describe":
-        content = describe_answer(scenario, messages, fault)
+        content = describe_answer(scenario, messages, fault, schema)
     else:
         content = "I see a screen."
     answer = Answer(content)

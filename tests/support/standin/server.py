@@ -18,7 +18,7 @@ from tests.support.standin.canary import canary_reply
 from tests.support.standin.handler import make_handler
 from tests.support.standin.scenario import Scenario, ScenarioError
 from tests.support.standin.sight import Sight, request_images, screen_area
-from tests.support.standin.validation import HTTPError, count_prompt_tokens, validate
+from tests.support.standin.validation import HTTPError, count_prompt_tokens, requested_schema, validate
 
 DEFAULT_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 
@@ -179,7 +179,8 @@ class StandIn:
             if kind == "plan":
                 step = offered_step(self._next_step(scenario), offered_actions(body["messages"]))
             seen, shift_x, crop = self._see(scenario, body["messages"], kind, entry)
-            answer = compose(kind, seen, body["messages"], step, fault, shift_x, crop)
+            schema = requested_schema(body) if kind == "describe" else None
+            answer = compose(kind, seen, body["messages"], step, fault, shift_x, crop, schema=schema)
         except ScenarioError as exc:
             raise HTTPError(500, f"stand-in scenario error: {exc}", "InternalServerError") from exc
         if fault == "stall":

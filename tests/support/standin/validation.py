@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from jsonschema import Draft202012Validator, SchemaError
 from PIL import Image, UnidentifiedImageError
 
 DATA_URL = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,(?P<data>.*)$", re.DOTALL)
@@ -73,6 +75,7 @@ def validate(body: Any) -> list[tuple[int, int]]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise bad_request("messages: field required and must be a non-empty list")
+    requested_schema(body)
     sizes: list[tuple[int, int]] = []
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant", "tool"):
@@ -97,6 +100,64 @@ def validate(body: Any) -> list[tuple[int, int]]:
             else:
                 raise bad_request(f"messages[{i}].content[{j}]: unsupported content part type {kind!r}")
     return sizes
+
+
+_RESPONSE_FORMAT_TYPES = ("text", "json_object", "json_schema")
+_STRUCTURED_OUTPUT_KINDS = ("json", "regex", "choice", "grammar", "json_object", "structural_tag")
+
+
+def _compiled(schema: Any, field: str) -> dict[str, Any]:
+    """``schema`` if a grammar backend could compile it; else the 400 SGLang's scheduler aborts with."""
+    if isinstance(schema, str):  # vLLM also takes the schema as a JSON string
+        try:
+            schema = json.loads(schema)
+        except ValueError as exc:
+            raise bad_request(f"{field}: the schema is not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise bad_request(f"{field}: Input should be a valid dictionary")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise bad_request(f"Invalid grammar request: {field} is not a valid JSON schema: {exc.message}") from exc
+    return schema
+
+
+def requested_schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema the answer must follow, from ``response_format`` or ``structured_outputs``; a 400
+    for a malformed one.
+
+    ``response_format`` is checked as SGLang's ``ResponseFormat`` model does (``type`` one of text,
+    json_object, json_schema; ``json_schema`` an object with a string ``name``; ``schema`` required, as
+    ``OpenAIServingChat._validate_request`` says). ``structured_outputs`` is vLLM's (>= 0.12): an object
+    with exactly one constraint, its ``json`` a schema object or JSON string. A schema that is not valid
+    JSON Schema is refused as "Invalid grammar request" (SGLang aborts with 400 when its grammar backend
+    cannot compile it; over a stream it sends that error as an event after HTTP 200, here always a 400).
+    """
+    schema: dict[str, Any] | None = None
+    response_format = body.get("response_format")
+    if response_format is not None:
+        if not isinstance(response_format, dict) or response_format.get("type") not in _RESPONSE_FORMAT_TYPES:
+            raise bad_request("response_format.type: Input should be 'text', 'json_object' or 'json_schema'")
+        if response_format["type"] == "json_schema":
+            spec = response_format.get("json_schema")
+            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+                raise bad_request("response_format.json_schema.name: Field required (a string)")
+            if spec.get("schema") is None:
+                raise bad_request("schema_ is required for json_schema response format request.")
+            schema = _compiled(spec["schema"], "response_format.json_schema.schema")
+    structured = body.get("structured_outputs")
+    if structured is not None:
+        if not isinstance(structured, dict):
+            raise bad_request("structured_outputs: Input should be a valid dictionary")
+        kinds = [kind for kind in _STRUCTURED_OUTPUT_KINDS if structured.get(kind) is not None]
+        if len(kinds) != 1:
+            raise bad_request(
+                "You can only use one kind of structured outputs constraint "
+                f"but {'none' if not kinds else 'multiple'} are specified: {structured}"
+            )
+        if kinds == ["json"]:
+            schema = _compiled(structured["json"], "structured_outputs.json")
+    return schema
 
 
 def count_prompt_tokens(body: Mapping[str, Any], sizes: Sequence[tuple[int, int]]) -> int:
