@@ -277,7 +277,9 @@ async def _events(
     for primitive in primitives:
         if primitive is not action:
             check_action(runtime.policy, primitive)
-        plan = partial(plan_events, primitive, monitors, runtime.driver.is_valid_key)
+        plan = partial(
+            plan_events, primitive, monitors, runtime.driver.is_valid_key, failsafe=runtime.settings.failsafe
+        )
         # Only text is worth a worker thread (a long text's events); a click's plan costs less than the hop.
         events += await anyio.to_thread.run_sync(plan) if isinstance(primitive, TypeText) else plan()
     return events
@@ -491,7 +493,5 @@ async def execute_locked(
         outcome: dict[str, Any] = {"performed": performed, "result": recorded_result}
         await _audit(runtime, "unsent", record_id, recorded, result.status, **outcome, **intent)
     else:
-        await _audit(
-            runtime, "outcome", record_id, result.status, performed, result=recorded_result, screenshot=shot
-        )
+        await _audit(runtime, "outcome", record_id, result.status, performed, result=recorded_result, screenshot=shot)
     return result

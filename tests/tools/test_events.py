@@ -125,6 +125,29 @@ def test_off_screen_message_lists_the_monitors() -> None:
 
 
 @pytest.mark.parametrize(
+    ("monitors", "action"),
+    [
+        (SINGLE, Click(x=0, y=0)),
+        (SINGLE, Click(x=1365, y=767)),
+        (SINGLE, Move(x=0, y=767)),
+        (SINGLE, Drag(x=400, y=300, to_x=1365, to_y=0)),
+        (SINGLE, TypeText(text="hi", x=0, y=0)),
+        (DUAL, Click(x=3199, y=0)),  # the desktop's corner, on the right-hand monitor
+    ],
+)
+def test_with_the_failsafe_on_a_desktop_corner_is_refused(monitors: list[Monitor], action: Any) -> None:
+    with pytest.raises(InvalidAction, match="fail-safe would abort every later action; nothing was done"):
+        events(action, monitors, failsafe=True)
+    assert events(action, monitors, failsafe=False)  # the operator who turned it off can reach the corner
+
+
+def test_the_corner_refusal_names_a_point_just_inside() -> None:
+    with pytest.raises(InvalidAction, match=r"e\.g\. \(1364, 766\)"):
+        events(Click(x=1365, y=767), SINGLE, failsafe=True)
+    assert events(Click(x=1, y=0), SINGLE, failsafe=True)  # next to a corner is fine
+
+
+@pytest.mark.parametrize(
     "action",
     [TypeText(text="a", x=5), TypeText(text="a", y=5), Scroll(amount=1, x=5), Scroll(amount=1, y=5)],
 )

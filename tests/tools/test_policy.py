@@ -11,9 +11,11 @@ from mcp_server.config import ConfigError, load_settings
 from mcp_server.server import build_server
 from tests.support.inprocess import records, serve
 from tests.support.markers import needs_display
+from tests.support.pointer import pointer, xdotool
 from tests.support.scenarios import scenario_for
 from tests.support.standin.server import StandIn
 from tests.support.tkapp import TkApp, center
+from tests.support.xvfb import Xvfb
 from tools.actions.events import AnyAction, plan_events
 from tools.actions.vocabulary import Click, Drag, FillInput, Key, Move, RightClick, Scroll, TypeText, UploadFile, Wait
 from tools.desktop.capture import Monitor
@@ -281,3 +283,16 @@ async def test_screen_text_and_tool_arguments_cannot_change_the_policy(
     # An argument that is not in the schema is refused before anything else looks at the call.
     assert smuggled.is_error and "Extra inputs are not permitted" in smuggled.content[0].text
     assert again.is_error and "rule `blocked_chords`" in again.content[0].text
+
+
+@needs_display
+async def test_a_click_on_a_desktop_corner_is_refused_before_the_pointer_moves(display: Xvfb, tmp_path: Path) -> None:
+    xdotool(display, "mousemove", "600", "400")
+    async with serve(tmp_path) as client:
+        result = await client.call_tool("execute_action", {"action": {"type": "click", "x": 0, "y": 0}})
+        later = await client.call_tool("execute_action", {"action": {"type": "move", "x": 620, "y": 410}})
+    assert result.is_error and "fail-safe" in result.content[0].text and "(1, 1)" in result.content[0].text
+    assert not later.is_error, later.content  # the next action is not aborted by a pointer left in the corner
+    assert pointer(display) == (620, 410)
+    refused = [r for r in records(tmp_path) if r["kind"] == "outcome" and r["status"] != "executed"]
+    assert len(refused) == 1 and "fail-safe" in refused[0]["error"], refused

@@ -44,6 +44,35 @@ def check_on_screen(x: int, y: int, monitors: Sequence[Monitor]) -> None:
     raise InvalidAction(f"point ({x}, {y}) is outside the screen ({bounds}); nothing was done")
 
 
+def failsafe_corners(monitors: Sequence[Monitor]) -> set[tuple[int, int]]:
+    """The points where pyautogui's fail-safe aborts every later call: the corners of the whole desktop.
+
+    pyautogui takes them from its ``size()``, the X root window (monitor 0, all monitors' bounding box).
+    """
+    whole = next((m for m in monitors if m.index == 0), None)
+    if whole is None:
+        if not monitors:
+            return set()
+        x1, y1 = min(m.x for m in monitors), min(m.y for m in monitors)
+        x2, y2 = max(m.x + m.width for m in monitors) - 1, max(m.y + m.height for m in monitors) - 1
+    else:
+        x1, y1, x2, y2 = whole.x, whole.y, whole.x + whole.width - 1, whole.y + whole.height - 1
+    return {(x1, y1), (x2, y1), (x1, y2), (x2, y2)}
+
+
+def _refuse_failsafe_corner(x: int, y: int, monitors: Sequence[Monitor]) -> None:
+    corners = failsafe_corners(monitors)
+    if (x, y) not in corners:
+        return
+    left, top = min(cx for cx, _ in corners), min(cy for _, cy in corners)
+    inside = (x + 1 if x == left else x - 1, y + 1 if y == top else y - 1)
+    raise InvalidAction(
+        f"point ({x}, {y}) is a corner of the screen, where pyautogui's fail-safe would abort every later "
+        f"action; nothing was done. Aim one pixel inside, e.g. {inside}, or set desktop.failsafe to false "
+        "(VLM_DESKTOP_DESKTOP__FAILSAFE=false) to reach the corner itself"
+    )
+
+
 def _points(action: AnyAction) -> list[tuple[int, int]]:
     points: list[tuple[int, int]] = []
     x, y = getattr(action, "x", None), getattr(action, "y", None)
@@ -60,13 +89,19 @@ def plan_events(
     action: AnyAction,
     monitors: Sequence[Monitor],
     is_valid_key: Callable[[str], bool],
+    *,
+    failsafe: bool = False,
 ) -> list[InputEvent]:
     """The events that perform ``action``; raises :class:`InvalidAction` before anything is sent.
 
+    With ``failsafe`` (pyautogui's fail-safe is on) a point in a corner of the desktop is refused: the
+    pointer left there would make pyautogui abort every action after this one.
     How much text one action may type is the policy's rule (``tools.safety.policy.check_action``).
     """
     for x, y in _points(action):
         check_on_screen(x, y, monitors)
+        if failsafe:
+            _refuse_failsafe_corner(x, y, monitors)
     match action:
         case Click():
             return [InputEvent("click", x=action.x, y=action.y, button=action.button, clicks=action.clicks)]
