@@ -4,7 +4,8 @@
 SGLang, ``/version`` on vLLM), reuses a cached verdict for that model, engine and version, or runs
 the canary (:mod:`engine.vlm.canary`) and caches its verdict. Under ``enforce`` a failed verdict
 makes every model call that grounds or plans raise :class:`~engine.errors.ModelUntrusted`; under
-``warn`` it is only logged.
+``warn`` it is only logged. With several endpoints (:mod:`engine.vlm.backends.pool`) each one is
+judged on its own by :func:`canary_vet`, and one that fails is taken out of the pool.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
@@ -103,12 +105,13 @@ class VerdictCache:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, verdict: Verdict) -> None:
-        """Remember ``verdict`` (written atomically; a cache that cannot be written is only logged)."""
+    def put(self, verdict: Verdict, key: str | None = None) -> None:
+        """Remember ``verdict`` under ``key`` (default: its own), written atomically; a cache that cannot
+        be written is only logged."""
         if self.path is None:
             return
         data = self._read()
-        data[verdict.key] = verdict.to_json()
+        data[key or verdict.key] = verdict.to_json()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".canary-")
@@ -132,7 +135,9 @@ class GroundingGate:
     """Runs the canary at most once per served model (concurrent callers wait for the one run).
 
     ``engine`` is an ungated :class:`~engine.vlm.vision.VisionEngine` over the same backend: the
-    canary asks through it, with the tools' own prompt and parser.
+    canary asks through it, with the tools' own prompt and parser. ``endpoint``, when given, is part of
+    the cache key: one of several servers is judged on its own, even when they report the same version
+    (a server's own image settings can move its boxes too).
     """
 
     def __init__(
@@ -143,8 +148,10 @@ class GroundingGate:
         mode: CanaryMode = CanaryMode.ENFORCE,
         bound_px: float = 25.0,
         cache: VerdictCache | None = None,
+        endpoint: str | None = None,
     ) -> None:
         self.engine = engine
+        self.endpoint = endpoint
         self.backend = backend
         self.mode = mode
         self.bound_px = bound_px
@@ -163,7 +170,10 @@ class GroundingGate:
             if self.verdict is not None and not fresh:
                 return self.verdict
             served = await identify(self.backend)
-            cached = None if fresh else self.cache.get(verdict_key(served.model, served.engine, served.version))
+            key = verdict_key(served.model, served.engine, served.version) + (
+                f"|{self.endpoint}" if self.endpoint else ""
+            )
+            cached = None if fresh else self.cache.get(key)
             if cached is not None and cached.bound_px == self.bound_px:
                 self.verdict = cached
                 log.info("grounding self-test of %s: cached verdict, %s", served, cached.summary())
@@ -172,7 +182,7 @@ class GroundingGate:
             verdict = await run_canary(
                 self.engine, model=served.model, server=served.engine, version=served.version, bound_px=self.bound_px
             )
-            self.cache.put(verdict)
+            self.cache.put(verdict, key)
             self.verdict = verdict
             if verdict.passed:
                 log.info("grounding self-test of %s passed: %s", served, verdict.summary())
@@ -185,3 +195,27 @@ class GroundingGate:
         verdict = await self.judge()
         if verdict is not None and not verdict.passed and self.mode is CanaryMode.ENFORCE:
             raise ModelUntrusted(verdict.refusal())
+
+
+def canary_vet(
+    make_engine: Callable[[ChatBackend], Any],
+    *,
+    mode: CanaryMode = CanaryMode.ENFORCE,
+    bound_px: float = 25.0,
+    cache: VerdictCache | None = None,
+) -> Callable[[ChatBackend], Awaitable[None]]:
+    """A check of one endpoint by the canary, for :class:`~engine.vlm.backends.pool.EndpointPool`'s ``vet``.
+
+    Each endpoint is judged on its own: a fresh :class:`GroundingGate` over its backend (the ungated
+    engine from ``make_engine``), its verdict cached under its URL as well as the model, engine and
+    version, so a restarted server of the same version is not measured again and every other one is.
+    Under ``enforce`` an endpoint that fails raises :class:`ModelUntrusted` and the pool takes it out.
+    """
+    shared = cache or VerdictCache(None)
+
+    async def vet(backend: ChatBackend) -> None:
+        where = getattr(backend, "root_url", None)
+        gate = GroundingGate(make_engine(backend), backend, mode=mode, bound_px=bound_px, cache=shared, endpoint=where)
+        await gate.check()
+
+    return vet

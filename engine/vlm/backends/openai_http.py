@@ -138,12 +138,12 @@ class OpenAIHTTPBackend:
                 response = await self._stream_with_retries(body, request, started)
         except TimeoutError as exc:
             self.breaker.record(False)
-            raise ModelTimeout(
+            raise AnswerTimeout(
                 f"timed out: the model's answer took longer than {self.limits.total:g} s in all ({request.purpose}) at "
                 f"{self.base_url}; ask for less (a smaller region, fewer reasoning steps) or raise model.read_timeout"
             ) from exc
         except ModelError as exc:
-            self.breaker.record(isinstance(exc, _RequestRefused))  # a refused request says the server is up
+            self.breaker.record(isinstance(exc, RequestRefused))  # a refused request says the server is up
             raise
         self.breaker.record(True)
         return response
@@ -187,7 +187,7 @@ class OpenAIHTTPBackend:
                 if response.status_code in _RETRY_STATUS:
                     raise _Retryable(error)
                 if response.status_code < 500:
-                    raise _RequestRefused(str(error))
+                    raise RequestRefused(str(error))
                 raise error
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 with clock.bound():  # a server that ignores "stream" answers in one piece
@@ -276,8 +276,18 @@ def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-class _RequestRefused(ModelServerError):
-    """The server refused this request (HTTP 4xx): it is up, the request was wrong."""
+class RequestRefused(ModelServerError):
+    """The server refused this request (HTTP 4xx): it is up, the request was wrong.
+
+    Another server would refuse it too, so a pool of endpoints does not retry it elsewhere.
+    """
+
+
+class AnswerTimeout(ModelTimeout):
+    """The whole answer took longer than ``read_timeout``: the server was working on it, not dead.
+
+    Sending it to another server would wait that long again, so a pool does not retry it elsewhere.
+    """
 
 
 class _Retryable(Exception):
