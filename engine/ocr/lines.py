@@ -32,6 +32,9 @@ class TextBox:
     confidence: float
     chars: tuple[int, ...] = ()
     """Each character's centre x (image pixels), when known: for boxes around part of the line."""
+    faint: bool = False
+    """Near-invisible: drawn a few grey levels off its background (e.g. #f4f4f4 on white), read only
+    after stretching that area's contrast (:mod:`engine.ocr.faint`). People hardly see such text."""
 
 
 _MIN_CONTRAST = 32

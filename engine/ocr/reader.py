@@ -34,6 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ import numpy as np
 from PIL import Image
 
 from engine.ocr.detection import detect
+from engine.ocr.faint import contrast_ratio, faint_areas, stretched
 from engine.ocr.lines import Box, Ink, TextBox, drop_border_glyphs, line_ink, split_at_gaps, stripped, tightened
 from engine.ocr.models import OcrUnavailable, charset, find_model, flush_denormals, model_dir, session, shipped_model
 from engine.ocr.recognition import EMPTY, Reading, batches, crop_key, decode, moved, rec_input
@@ -275,6 +277,14 @@ class OcrEngine:
         if area is not None:
             x0, y0, x2, y2 = area
             array = array[y0:y2, x0:x2]
+        found = self._read_array(array, (x0, y0))
+        if self.settings.faint_text:
+            found += self._faint_lines(array, (x0, y0), found)
+        return found
+
+    def _read_array(self, array: np.ndarray, offset: tuple[int, int]) -> list[TextBox]:
+        """The text lines on the BGR ``array``, which sits at ``offset`` of the image (boxes in image pixels)."""
+        x0, y0 = offset
         boxes = [box for box, _ in self.detect(array)]
         inks = [line_ink(array, (x1 + x0, y1 + y0, x2 + x0, y2 + y0), (x0, y0)) for x1, y1, x2, y2 in boxes]
         crops, keys, spans = [], [], []
@@ -290,6 +300,29 @@ class OcrEngine:
                 spans.append((c1 - x0 - x1, x2 - x1))
         readings = self._recognize(crops, keys, spans)
         return self.lines(array, boxes, readings, (x0, y0), inks)
+
+    def _faint_lines(self, array: np.ndarray, offset: tuple[int, int], seen: Sequence[TextBox]) -> list[TextBox]:
+        """Near-invisible lines on the BGR ``array`` (at ``offset``) that the normal pass (``seen``) missed.
+
+        Nearly flat areas are stretched to full contrast and read like any other (:mod:`engine.ocr.faint`);
+        a line is kept only when it is new, read with :attr:`OcrSettings.faint_min_confidence` and its ink
+        really is near-invisible on the original pixels (below :attr:`OcrSettings.faint_max_contrast`).
+        """
+        x0, y0 = offset
+        found: list[TextBox] = []
+        for ax1, ay1, ax2, ay2 in faint_areas(array, self.settings.faint_max_levels):
+            flat = stretched(array[ay1:ay2, ax1:ax2])
+            for line in self._read_array(flat, (x0 + ax1, y0 + ay1)):
+                if line.confidence < self.settings.faint_min_confidence or not any(c.isalnum() for c in line.text):
+                    continue
+                if any(_shared(line.box, other.box) > 0.3 for other in [*seen, *found]):
+                    continue
+                bx1, by1, bx2, by2 = line.box
+                ink = flat[by1 - y0 - ay1 : by2 - y0 - ay1, bx1 - x0 - ax1 : bx2 - x0 - ax1, 0] < 128
+                ratio = contrast_ratio(array, (bx1 - x0, by1 - y0, bx2 - x0, by2 - y0), ink)
+                if ratio <= self.settings.faint_max_contrast:
+                    found.append(replace(line, faint=True))
+        return found
 
     def lines(
         self,
@@ -322,6 +355,14 @@ class OcrEngine:
                     pieces = split_at_gaps(kept, ink, self.settings.split_gap)
             found.extend(tightened(piece, ink) for piece in pieces)
         return found
+
+
+def _shared(box: Box, other: Box) -> float:
+    """The share of ``box``'s area that ``other`` covers."""
+    width = min(box[2], other[2]) - max(box[0], other[0])
+    height = min(box[3], other[3]) - max(box[1], other[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return width * height / area if width > 0 and height > 0 and area > 0 else 0.0
 
 
 def to_bgr(image: Image.Image | np.ndarray) -> np.ndarray:

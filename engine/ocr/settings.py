@@ -77,3 +77,30 @@ class OcrSettings(BaseModel):
         True,
         description="False: use the INT8 copy whatever its check on this machine says (benchmarks, tests of INT8).",
     )
+    faint_text: bool = Field(
+        True,
+        description="Also read near-invisible text (a few grey levels off its background, e.g. #f4f4f4 on white): "
+        "nearly flat areas the detector skipped are stretched to full contrast and read; such lines are marked "
+        "faint. A person hardly sees them, a vision model shown the screenshot can read them: a known way to "
+        "plant instructions for an agent.",
+    )
+    faint_max_levels: int = Field(
+        25,
+        ge=4,
+        le=64,
+        description="Detail at most this many grey levels off its surroundings counts as faint (stronger detail is "
+        "the normal pass's).",
+    )
+    faint_max_contrast: float = Field(
+        1.5,
+        ge=1,
+        le=21,
+        description="A line from the faint pass is kept only if its ink's WCAG contrast ratio against its "
+        "background is at most this (#f4f4f4 on white: 1.1; disabled grey #a0a0a0 on white: 2.6).",
+    )
+    faint_min_confidence: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Recognition confidence a line from the faint pass needs (stretched noise can look like ink).",
+    )
