@@ -23,6 +23,7 @@ import anyio
 from PIL import Image
 
 from engine.geometry import image_box_to_screen
+from engine.vlm.usage import metering
 from tools.actions.desktop import Operation, monitor_of, require_focus
 from tools.actions.desktop import prepare as prepare_operation
 from tools.actions.events import AnyAction, plan_events
@@ -397,7 +398,8 @@ async def execute_locked(
         except DesktopUnavailable as exc:
             # Validation and the policy need no display: a dry run still gets them, and a point is refused.
             monitors, no_display = [], exc
-        prepared = await _prepare_once(runtime, action, monitors, None if dry else caller.asked)
+        with metering() as meter:  # click_text's model fallback grounds while the action is prepared
+            prepared = await _prepare_once(runtime, action, monitors, None if dry else caller.asked)
         stages, events = prepared.stages, prepared.events
         check_events(runtime.policy, events)
         _undecided(runtime, action)
@@ -430,6 +432,7 @@ async def execute_locked(
         screen_changed=False,
         settled=True,
         answer=answer,
+        tokens=meter.as_dict(),
         duration_ms=0.0,
         audit_id=record_id,
         confirmation=confirmation,

@@ -9,7 +9,7 @@ import anyio
 from PIL import Image
 
 from engine.errors import ModelOutputError, ModelServerError
-from engine.vlm import prompts
+from engine.vlm import prompts, usage
 from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse
 from engine.vlm.imaging import prepare_for_model
 from engine.vlm.parsing import (
@@ -153,6 +153,7 @@ class VisionEngine:
                 extra_body=request.extra_body,
             )
         )
+        usage.record(response)  # a cut-off answer cost its tokens too
         _check_complete(response, request.max_tokens)
         return response, size
 
