@@ -3,6 +3,14 @@
 * Describe: the grounding style of the official cookbooks (``bbox_2d`` on the 0-1000 grid, JSON).
 * Plan: the ``computer_use`` tool of the computer-use cookbook, with the screen declared 1000x1000
   so the model answers on the relative grid, and the standard Qwen ``# Tools`` system block.
+
+The order suits SGLang's prefix (radix) cache, which reuses the longest common prefix of requests:
+a request is its system block, then the screenshot, then the user text (``openai_http._body``). What
+is the same every time comes first: the plan's system block (the ``computer_use`` tool, about a
+thousand tokens) on every step. Describe and grounding send no system block, so the calls about one
+screen (describe, locate, the second look) share its image's tokens, about 2000 (SGLang keys image
+tokens by a hash of the image, sgl-project/sglang #25300), and differ only in their short texts.
+The goal, the history and a describe question come last.
 """
 
 from __future__ import annotations
