@@ -7,7 +7,7 @@
 The order suits SGLang's prefix (radix) cache, which reuses the longest common prefix of requests:
 a request is its system block, then the screenshot, then the user text (``openai_http._body``). What
 is the same every time comes first: the plan's system block (the ``computer_use`` tool, about a
-thousand tokens) on every step. Describe and grounding send no system block, so the calls about one
+thousand tokens) on every step. Describe and Qwen3-VL's grounding send no system block, so the calls about one
 screen (describe, locate, the second look) share its image's tokens, about 2000 (SGLang keys image
 tokens by a hash of the image, sgl-project/sglang #25300), and differ only in their short texts.
 The goal, the history and a describe question come last.
