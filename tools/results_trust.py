@@ -28,6 +28,11 @@ class UntrustedText(BaseModel):
 
     text: str
     reason: str = Field(description="Why it was taken for instructions.")
+    near_invisible: bool = Field(
+        False,
+        description="True: drawn almost in its background's colour (OCR read it only by stretching the contrast, "
+        "e.g. #f4f4f4 on white): hidden from the person at the screen, a strong sign of a planted instruction.",
+    )
 
 
 class TargetCandidate(BaseModel):

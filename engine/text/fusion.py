@@ -75,6 +75,8 @@ class Perceived:
     center: tuple[int, int]
     source: Source
     confidence: float
+    faint: bool = False
+    """Its text is near-invisible on screen: OCR read it only by stretching the contrast (TextBox.faint)."""
 
 
 def _mostly_inside(inner: Box, outer: Box, share: float) -> bool:
@@ -121,14 +123,17 @@ def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similar
         # the text is kept; one that misses it was misplaced, and the text's box is the better one.
         box = element.box if _holds(element.box, text_box) else text_box
         score = round(0.5 + 0.5 * confidence * found.score, 3)
-        out.append(Perceived(element.type, element.label, box, box_center(text_box), "fused", score))
+        faint = False
         for i, line in enumerate(lines):
             if not used[i] and _mostly_inside(line.box, found.box, 0.6):
                 used[i] = True
+                faint |= line.faint
+        out.append(Perceived(element.type, element.label, box, box_center(text_box), "fused", score, faint))
     for i, line in enumerate(lines):
         if used[i] or any(_same_text_as(line, p) for p in out):
             continue
-        out.append(Perceived("text", line.text, line.box, box_center(line.box), "ocr", round(line.confidence, 3)))
+        center = box_center(line.box)
+        out.append(Perceived("text", line.text, line.box, center, "ocr", round(line.confidence, 3), line.faint))
     return out
 
 

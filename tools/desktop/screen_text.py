@@ -20,5 +20,5 @@ async def screen_lines(runtime: Runtime, capture: Capture) -> list[TextBox]:
         x1, y1 = image_to_screen(frame, line.box[0], line.box[1])
         x2, y2 = image_to_screen(frame, line.box[2], line.box[3])
         chars = tuple(image_to_screen(frame, x, line.box[1])[0] for x in line.chars)
-        lines.append(TextBox(line.text, (x1, y1, x2, y2), line.confidence, chars))
+        lines.append(TextBox(line.text, (x1, y1, x2, y2), line.confidence, chars, line.faint))
     return lines
