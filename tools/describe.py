@@ -227,9 +227,13 @@ async def describe_screen(
         timings["a11y"] = a11y.elapsed_ms
     timings["total"] = round((time.perf_counter() - started) * 1000, 1)
     description = out.description
+    tokens: dict[str, int] = {}
     if description is not None:
         mode = "fused" if out.text is not None else "model_only"
         summary, answer, model_name = description.grid.summary, description.grid.answer, description.model
+        if not out.model_cached:
+            counted = {"prompt": description.prompt_tokens, "completion": description.completion_tokens}
+            tokens = {key: value for key, value in counted.items() if value is not None}
     else:
         mode, summary, answer = "ocr_only", _ocr_summary(lines), None
         model_name = f"ocr:{runtime.ocr.engine.model_name}" if runtime.ocr is not None else "none"
@@ -246,6 +250,7 @@ async def describe_screen(
         model_pass=None if out.description is None else "cached" if out.model_cached else "fresh",
         focused_window=a11y.focused,
         accessibility=a11y.reports,
+        tokens=tokens,
         timings_ms=timings,
     )
     return result, capture

@@ -88,6 +88,11 @@ class DescribeResult(BaseModel):
     ocr_pass: Literal["full", "cached", "incremental"] | None = Field(
         None, description="How OCR read this screen: from scratch, from cache (unchanged), or changed tiles only."
     )
+    tokens: dict[str, int] = Field(
+        default_factory=dict,
+        description="prompt and completion tokens of the model call, when the server says (empty when the answer "
+        "was cached or no model was asked).",
+    )
     timings_ms: dict[str, float]
 
 
@@ -156,6 +161,11 @@ class ExecuteResult(BaseModel):
     )
     settled: bool = Field(description="False when the screen was still changing when we stopped waiting.")
     answer: str | None = None
+    tokens: dict[str, int] = Field(
+        default_factory=dict,
+        description="prompt and completion tokens, and calls, of the model calls this action made (click_text's "
+        "model fallback grounding the text OCR did not find), when the server says; empty when it made none.",
+    )
     duration_ms: float
     audit_id: str | None = Field(None, description="The audit log record of this action.")
     replayed: bool = Field(
