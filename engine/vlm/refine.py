@@ -244,14 +244,16 @@ class SecondLook:
 
 
 def _merge(candidates: tuple[Candidate, ...], settings: LookSettings) -> tuple[Candidate, ...]:
-    """Candidates with those lying on one spot merged (votes added), most votes first."""
+    """Candidates with those lying on one spot merged (votes added), most votes first. A merged candidate
+    lies where its zoomed answer put it, when it has one: the zoom saw more detail than the whole image."""
     merged: list[Candidate] = []
     for c in candidates:
         same = next((m for m in merged if _distance((m.x, m.y), (c.x, c.y)) <= settings.agree_px * 2), None)
         if same is None:
             merged.append(c)
             continue
+        at = c if "zoom" in c.sources and "zoom" not in same.sources else same
         merged[merged.index(same)] = Candidate(
-            same.x, same.y, same.votes + c.votes, tuple(dict.fromkeys(same.sources + c.sources)), same.label or c.label
+            at.x, at.y, same.votes + c.votes, tuple(dict.fromkeys(same.sources + c.sources)), same.label or c.label
         )
     return tuple(sorted(merged, key=lambda c: -c.votes))

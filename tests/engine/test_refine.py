@@ -75,6 +75,15 @@ async def test_two_equal_buttons_are_candidates_not_a_click() -> None:
     assert {(round(c.x, -1), round(c.y, -1)) for c in look.candidates} == {(300, 500), (700, 500)}
 
 
+async def test_candidates_lie_where_the_zoomed_look_put_them() -> None:
+    finder = PixelFinder(off=(16, 0))  # the whole-screen answers about 20 px right of both buttons
+    look = await SecondLook(finder).look(screen((300, 500), (700, 500)), "OK")  # type: ignore[arg-type]
+    assert not look.decided and finder.calls == 2
+    for x in (300, 700):  # each button's off answer merged with its zoomed one, at the zoomed point
+        (near,) = [c for c in look.candidates if abs(c.x - x) <= 40]
+        assert abs(near.x - x) <= 3 and abs(near.y - 500) <= 3 and "zoom" in near.sources, look.candidates
+
+
 class WanderingFinder(PixelFinder):
     """Its first answer is off and so is its third (the second zoom): the two zoomed looks cannot agree."""
 
