@@ -11,13 +11,13 @@ from PIL import Image
 from engine.errors import ModelOutputError, ModelServerError
 from engine.vlm import prompts, usage
 from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse
+from engine.vlm.formats import GroundingFormat, format_for
 from engine.vlm.imaging import prepare_for_model
 from engine.vlm.parsing import (
     GridDescription,
     GridElement,
     ToolCall,
     parse_description,
-    parse_points,
     parse_tool_call,
     split_thinking,
     thought_before_call,
@@ -195,14 +195,27 @@ class VisionEngine:
             response.completion_tokens,
         )
 
+    @property
+    def grounding_format(self) -> GroundingFormat:
+        """The grounder's own grounding prompt and answer format (from its model's preset)."""
+        return format_for(self.grounder.model_name)
+
     async def locate(self, image: Image.Image, target: str) -> list[GridElement]:
-        """Ground one described element to points/boxes on the grid."""
+        """Ground one described element to points/boxes on the grid, in the grounder's own format."""
+        grounding = self.grounding_format
+        asked = grounding.prompt(target)
         response, _ = await self._ask(
             image,
-            ChatRequest(prompt=prompts.point_prompt(target), temperature=0.0, max_tokens=256, purpose="locate"),
+            ChatRequest(
+                prompt=asked.user,
+                system=asked.system,
+                temperature=0.0,
+                max_tokens=grounding.max_tokens,
+                purpose="locate",
+            ),
         )
         _, answer = split_thinking(response.content, response.reasoning)
-        return parse_points(answer)
+        return grounding.parse(answer, target)
 
     async def plan(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from tests.support.standin.grounding import grounding_style, is_grounding, styled_point_answer
 from tests.support.standin.scenario import COORDINATE_ACTIONS, SEMANTIC_ACTIONS, Scenario, ScenarioError
 from tests.support.standin.validation import message_texts
 
@@ -40,10 +41,10 @@ class Answer:
 def classify(messages: Sequence[Mapping[str, Any]]) -> str:
     """``plan``, ``point``, ``describe`` or ``text``, from the markers in the system and user text."""
     text = "\n".join(message_texts(messages, ("system", "user")))
+    if is_grounding(text):  # before plan: GUI-Owl grounds through a click-only computer_use tool
+        return "point"
     if "computer_use" in text:
         return "plan"
-    if "point_2d" in text:
-        return "point"
     if "bbox_2d" in text:
         return "describe"
     return "text"
@@ -293,18 +294,23 @@ def compose(
     shift_x: int = 0,
     crop: bool = False,
     schema: Mapping[str, Any] | None = None,
+    *,
+    model: str = "",
 ) -> Answer:
     """The answer to a request of ``kind`` (see :func:`classify`), with the fault and reasoning style applied.
 
     ``step`` is the plan step a ``plan`` request answers, already fitted to the offered actions
     (:func:`offered_step`); ``shift_x`` and ``crop`` are :func:`point_answer`'s; ``schema`` is the JSON schema
-    the request constrains a describe answer to (:func:`describe_answer`). Raises
-    :class:`ScenarioError` when the scenario cannot answer.
+    the request constrains a describe answer to (:func:`describe_answer`). ``model`` is the served model's
+    name: a GUI fine-tune answers grounding in its own format (:mod:`tests.support.standin.grounding`).
+    Raises :class:`ScenarioError` when the scenario cannot answer.
     """
     if kind == "plan":
         if step is None:
             raise ScenarioError("a planning request needs a plan step to answer with")
         content = plan_answer(scenario, step, fault)
+    elif kind == "point" and grounding_style(model) is not None:
+        content = styled_point_answer(str(grounding_style(model)), scenario, messages, fault, shift_x, crop)
     elif kind == "point":
         content = point_answer(scenario, messages, fault, shift_x, crop)
     elif kind == "describe":

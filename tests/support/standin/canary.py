@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from tests.support.standin.answers import QUOTED, Answer, classify, compose
+from tests.support.standin.answers import Answer, classify, compose
+from tests.support.standin.grounding import asked_targets, grounding_style, not_found
 from tests.support.standin.scenario import Scenario
-from tests.support.standin.validation import DATA_URL, HTTPError, count_prompt_tokens, message_texts, validate
+from tests.support.standin.validation import DATA_URL, HTTPError, count_prompt_tokens, validate
 
 CANARY_FRAME = {"x": 0, "y": 0, "width": 1200, "height": 900}
 CANARY_TARGETS = {
@@ -57,10 +58,11 @@ class CanaryReply:
     entry: dict[str, Any]
 
 
-def canary_reply(body: Any, scenario: Scenario) -> CanaryReply | None:
+def canary_reply(body: Any, scenario: Scenario, model: str = "") -> CanaryReply | None:
     """The answer to ``body`` when it asks to point at something on the canary's screen, else ``None``.
 
-    A body SGLang would refuse is left to the normal path (which records and refuses it).
+    A body SGLang would refuse is left to the normal path (which records and refuses it). ``model`` is
+    the served model's name: a GUI fine-tune answers in its own grounding format.
     """
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         return None
@@ -89,10 +91,11 @@ def canary_reply(body: Any, scenario: Scenario) -> CanaryReply | None:
         fault=None,
         fault_count=None,
     )
+    style = grounding_style(model)
     if _asked_target(messages) is None:
-        answer = Answer("```json\n[]\n```")
+        answer = Answer("```json\n[]\n```" if style is None else not_found(style))
     else:
-        answer = compose("point", seen, messages, None, None)
+        answer = compose("point", seen, messages, None, None, model=model)
     usage = {
         "prompt_tokens": count_prompt_tokens(body, sizes),
         "completion_tokens": max(1, len(answer.content + (answer.reasoning or "")) // 4),
@@ -126,9 +129,9 @@ def measure_targets(image: Image.Image) -> dict[str, tuple[int, int, int, int]] 
 
 
 def _asked_target(messages: Sequence[Mapping[str, Any]]) -> str | None:
-    for quoted in QUOTED.findall("\n".join(message_texts(messages, ("user",)))):
+    for asked in asked_targets(messages):
         for label in CANARY_TARGETS:
-            if quoted.strip().lower() == label.lower():
+            if asked.strip().lower() == label.lower():
                 return label
     return None
 

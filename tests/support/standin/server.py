@@ -151,7 +151,7 @@ class StandIn:
         ``latency_seconds`` counts from then.
         """
         arrived = self.clock() if arrived is None else arrived
-        canary = canary_reply(body, self.scenario)
+        canary = canary_reply(body, self.scenario, self._model_name(body))
         if canary is not None:
             with self._lock:
                 self._canary_requests.append(canary.entry)
@@ -180,7 +180,9 @@ class StandIn:
                 step = offered_step(self._next_step(scenario), offered_actions(body["messages"]))
             seen, shift_x, crop = self._see(scenario, body["messages"], kind, entry)
             schema = requested_schema(body) if kind == "describe" else None
-            answer = compose(kind, seen, body["messages"], step, fault, shift_x, crop, schema=schema)
+            answer = compose(
+                kind, seen, body["messages"], step, fault, shift_x, crop, schema=schema, model=self._model_name(body)
+            )
         except ScenarioError as exc:
             raise HTTPError(500, f"stand-in scenario error: {exc}", "InternalServerError") from exc
         if fault == "stall":
