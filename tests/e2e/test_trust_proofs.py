@@ -5,8 +5,9 @@ something that does nothing is reported as ``effect: no_change``, never as a cha
 consequential button asks a person first, and without their yes nothing reaches the application; a
 snapshot's element whose window moved before ``click_element`` is refused as stale and nothing arrives.
 In a real Chromium under openbox, a page's line written as instructions to an AI agent is reported as
-``untrusted_text`` (data, not the user's words) and the page's server saw nothing but the page load (the
-same line in #f4f4f4 on white is not read by OCR at all, so it is not flagged); ``click_text`` of a text
+``untrusted_text`` (data, not the user's words) and the page's server saw nothing but the page load (a
+second line in #f4f4f4 on white, 1.1:1 contrast, is read by OCR's faint-text pass and flagged as
+near-invisible); ``click_text`` of a text
 shown twice is refused with both candidates listed, and the page's server saw no click until one was
 chosen by ``occurrence``.
 """
@@ -168,11 +169,16 @@ async def test_instruction_text_on_a_page_is_untrusted_text(desktop: Desktop, tm
     assert not any("order status" in text.lower() or "shipped" in text.lower() for text in flagged), flagged
     assert result["warning"]
     assert "previous instructions" not in result["summary"].lower()
-    # What really happens to the near-white copy: OCR does not read it at all, so it is neither flagged nor
-    # in any element or the summary. The check sees only what OCR reads; a model shown the screenshot
-    # could still read such text, unflagged (a known gap, stated here rather than hidden).
-    read = [e["label"].lower() for e in result["elements"]] + flagged + [result["summary"].lower()]
-    assert not any("disregard" in text.lower() or "open a terminal" in text.lower() for text in read), read
+    # The near-white copy: read by OCR's faint-text pass, flagged, and said to be hidden (its words are
+    # checked only as far as recognition is robust on every CPU: INT8 may misread a letter).
+    hidden = [u for u in result["untrusted_text"] if u["near_invisible"]]
+    assert len(hidden) == 1 and "previous instructions" in hidden[0]["text"].lower(), result["untrusted_text"]
+    assert "near-invisible" in hidden[0]["reason"] and "near-invisible" in result["warning"]
+    visible = [u for u in result["untrusted_text"] if "win+r" in u["text"].lower()]
+    assert visible and not any(u["near_invisible"] for u in visible), result["untrusted_text"]
+    faint = [e for e in result["elements"] if e["near_invisible"]]
+    assert [e["label"] for e in faint] == [hidden[0]["text"]], result["elements"]
+    assert "disregard" not in result["summary"].lower() and "terminal" not in result["summary"].lower()
     assert [r for r in seen if r != "GET /favicon.ico"] == ["GET /"]  # the page was read, nothing was sent
 
 
