@@ -5,7 +5,8 @@ box moves by tens of pixels (sglang #35772, #36762, #11896; vllm #30918). Only a
 catches them. The canary renders a synthetic screen with known targets (labelled buttons of
 different sizes and an icon, on a 4:3 canvas so a 16:9 assumption shows), asks the model to
 ground each one at temperature 0 through :meth:`VisionEngine.locate` (the very prompt and parser
-the tools use) and measures how far each answer lands from its target.
+the tools use: the served model's own grounding format, :mod:`engine.vlm.formats`) and measures
+how far each answer lands from its target.
 """
 
 from __future__ import annotations
