@@ -66,12 +66,59 @@ def _thinking_alias(value: Any) -> Any:
     return value  # anything else (a list, a mapping...) fails validation with the field's name
 
 
+def _endpoint_list(value: Any) -> Any:
+    # "http://a:30000/v1, http://b:30000/v1" from the environment; a URL's trailing slash is not a new one.
+    listed = _comma_list(value)
+    if isinstance(listed, list):
+        return [item.rstrip("/") if isinstance(item, str) else item for item in listed]
+    return listed
+
+
+def _one_endpoint_or_many(data: Any, where: str) -> None:
+    if isinstance(data, Mapping) and data.get("base_url") and data.get("base_urls"):
+        urls = [str(url).rstrip("/") for url in _comma_list(data["base_urls"]) or []]
+        if str(data["base_url"]).rstrip("/") not in urls:
+            raise ValueError(
+                f"{where}base_url and {where}base_urls are both set and disagree: set base_urls alone for several "
+                "model servers, base_url alone for one (or the URL of an sglang_router in front of several)"
+            )
+
+
+class GrounderConfig(BaseModel):
+    """A second model (or the same model on other servers) that grounds: ``describe_screen``, ``click_text``'s
+    model fallback and the second look ask it, while ``plan_next_action`` asks the planner (``model``).
+
+    What is not set is the planner's: only ``name`` differs when one server serves both models (SGLang
+    serves one model per server, so that is rare); only ``base_url(s)`` when the same model runs twice.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, description="The grounding model's name on its server (default: model.name).")
+    base_url: str | None = Field(None, description="Its OpenAI-compatible server (default: the planner's).")
+    base_urls: list[str] = Field(
+        default_factory=list, description="Several servers of the grounding model; requests are spread over them."
+    )
+    api_key: str | None = Field(None, description="Bearer token for its server (default: model.api_key).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_or_many(cls, data: Any) -> Any:
+        _one_endpoint_or_many(data, "model.grounder.")
+        return data
+
+    @field_validator("base_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: Any) -> Any:
+        return _endpoint_list(value)
+
+
 class ModelConfig(BaseModel):
     """The vision model and how to reach it; what the engine does with it is ``engine``.
 
     Files and the environment write the engine's keys flat, as the Qwen3-VL web UI's ``model:``
     section does (``model.temperature``, ``VLM_DESKTOP_MODEL__TEMPERATURE``): they are moved into
-    ``engine`` here, and errors name them as written.
+    ``engine`` here, and errors name them as written. ``grounder`` keys come from the environment as
+    ``VLM_DESKTOP_MODEL__GROUNDER__NAME`` and so on.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -82,6 +129,14 @@ class ModelConfig(BaseModel):
         "none: no model (OCR only).",
     )
     base_url: str = Field(DEFAULT_BASE_URL, description="The OpenAI-compatible model server.")
+    base_urls: list[str] = Field(
+        default_factory=list,
+        description="Several servers of the same model (instead of base_url): requests go to the least busy "
+        "healthy one, a failed one is skipped until it recovers. One sglang_router URL needs only base_url.",
+    )
+    grounder: GrounderConfig | None = Field(
+        None, description="A separate grounding model or servers (describe, click_text's fallback, second look)."
+    )
     api_key: str | None = Field(None, description="Bearer token for the model server, if it wants one.")
     connect_timeout: float = Field(5.0, gt=0, le=60, description="Seconds to connect to the model server.")
     read_timeout: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for one model answer.")
@@ -109,6 +164,8 @@ class ModelConfig(BaseModel):
     def _engine_keys(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
+        data = _nested_grounder_keys(data)
+        _one_endpoint_or_many(data, "model.")
         flat = {key: value for key, value in data.items() if key in EngineSettings.model_fields}
         nested = data.get("engine")
         if not flat and not isinstance(nested, Mapping):
@@ -117,6 +174,43 @@ class ModelConfig(BaseModel):
         if "thinking_mode" in engine:
             engine["thinking_mode"] = _thinking_alias(engine["thinking_mode"])
         return {**{key: value for key, value in data.items() if key not in flat}, "engine": engine}
+
+    @field_validator("base_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: Any) -> Any:
+        return _endpoint_list(value)
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The planner's servers: ``base_urls``, else ``base_url``."""
+        return list(self.base_urls) or [self.base_url]
+
+    @property
+    def grounder_endpoints(self) -> list[str]:
+        """The grounder's servers: its own, else the planner's."""
+        if self.grounder is not None and (self.grounder.base_urls or self.grounder.base_url):
+            return list(self.grounder.base_urls) or [str(self.grounder.base_url)]
+        return self.endpoints
+
+    @property
+    def grounder_name(self) -> str:
+        """The grounding model's name: its own, else the planner's."""
+        return (self.grounder.name if self.grounder is not None else None) or self.name
+
+    @property
+    def split_roles(self) -> bool:
+        """Whether grounding goes to another model or other servers than planning."""
+        return self.grounder_name != self.name or self.grounder_endpoints != self.endpoints
+
+
+def _nested_grounder_keys(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    # The environment writes VLM_DESKTOP_MODEL__GROUNDER__BASE_URL: it arrives here as "grounder__base_url".
+    nested = {key.partition("__")[2]: value for key, value in data.items() if key.startswith("grounder__")}
+    if not nested:
+        return data
+    grounder = data.get("grounder")
+    merged = {**(grounder if isinstance(grounder, Mapping) else {}), **nested}
+    return {**{key: value for key, value in data.items() if not key.startswith("grounder__")}, "grounder": merged}
 
 
 class ServerConfig(BaseModel):

@@ -19,11 +19,13 @@ import anyio
 
 from engine.errors import ModelError
 from engine.ocr.reader import OcrEngine, OcrUnavailable
+from engine.vlm.backend import ChatBackend
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
+from engine.vlm.backends.pool import EndpointPool
 from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache, identify
 from engine.vlm.vision import VisionEngine
 from mcp_server.config import Settings, canary_cache_path
-from mcp_server.lifespan import make_backend
+from mcp_server.lifespan import judged, make_backend, make_grounder
 from mcp_server.session_type import session_report
 from tools.desktop.capture import MssCapturer
 from tools.desktop.inputs import PyAutoGuiDriver
@@ -201,55 +203,101 @@ def ocr_check(settings: Settings) -> Check:
 
 
 async def model_checks(settings: Settings) -> list[Check]:
-    """The endpoint's health, the model it serves, and the grounding canary."""
+    """Each endpoint's health, the model it serves, and the grounding canary: rows per endpoint, per role.
+
+    With several servers (``model.base_urls``) a server that fails while another of its role works is a
+    warning (requests go to the working ones); with a separate grounder its rows are named ``grounder``.
+    """
     model = settings.model
     if model.backend == "none":
         return [Check("model", "skip", "no model configured (model.backend none): describe_screen reads with OCR")]
-    backend = make_backend(settings)
-    if not isinstance(backend, OpenAIHTTPBackend):
-        if backend is not None:
-            await backend.aclose()
-        return [Check("model", "skip", f"{model.backend} backend runs in this process: no endpoint to check")]
+    roles: list[tuple[str, ChatBackend | None]] = [("planner", make_backend(settings))]
+    if model.split_roles:
+        roles.append(("grounder", make_grounder(settings)))
+    checks: list[Check] = []
     try:
-        return await _endpoint_checks(settings, backend)
+        for role, backend in roles:
+            servers = [e.backend for e in backend.endpoints] if isinstance(backend, EndpointPool) else [backend]
+            if not all(isinstance(server, OpenAIHTTPBackend) for server in servers):
+                return [Check("model", "skip", f"{model.backend} backend runs in this process: no endpoint to check")]
+            label = f"{role} " if model.split_roles else ""
+            enforced = judged(settings, "grounder" if role == "grounder" else "planner")
+            rows = [
+                await _endpoint_checks(
+                    settings, server, label, "" if len(servers) == 1 else f" {number}", len(servers), enforced
+                )
+                for number, server in enumerate(servers, 1)
+                if isinstance(server, OpenAIHTTPBackend)
+            ]
+            working = any(all(c.status in ("ok", "skip") for c in group) for group in rows)
+            for group in rows:
+                checks.extend(_spared(c) if working and len(rows) > 1 else c for c in group)
     finally:
-        await backend.aclose()
+        for _, backend in roles:
+            if backend is not None:
+                await backend.aclose()
+    return checks
 
 
-async def _endpoint_checks(settings: Settings, backend: OpenAIHTTPBackend) -> list[Check]:
-    model = settings.model
+def _spared(check: Check) -> Check:
+    """A failure of one of several servers while another works: a warning, requests go to the others."""
+    if check.status != "fail":
+        return check
+    return Check(check.name, "warn", f"{check.detail} (requests go to the working servers)", check.fix)
+
+
+async def _endpoint_checks(
+    settings: Settings,
+    backend: OpenAIHTTPBackend,
+    label: str = "",
+    number: str = "",
+    servers: int = 1,
+    enforced: bool = True,
+) -> list[Check]:
+    name = backend.model_name
+    names = {kind: f"{label}{kind}{number}" for kind in ("endpoint", "model info", "canary")}
+    where = "model.grounder.base_url(s)" if label.startswith("grounder") else "model.base_url"
     start_it = (
-        f"start the model server (python -m sglang.launch_server --model-path {model.name} --port 30000, or "
-        "vlm-desktop-mcp serve --launch-sglang) or set model.base_url to where it listens"
+        f"start the model server (python -m sglang.launch_server --model-path {name} --port 30000, or "
+        f"vlm-desktop-mcp serve --launch-sglang) or set {where} to where it listens"
     )
+    if servers > 1:
+        start_it = f"start the model server at {backend.root_url} ({name}), or take it out of {where}s"
     try:
         await backend.server_get("/health", timeout=HEALTH_TIMEOUT)
     except ModelError as exc:
-        skipped = [Check(name, "skip", "the endpoint is not healthy") for name in ("model info", "canary")]
-        return [Check("endpoint", "fail", f"{backend.root_url}: {exc}", start_it), *skipped]
-    checks = [Check("endpoint", "ok", f"{backend.root_url}/health answers")]
+        skipped = [Check(names[kind], "skip", "the endpoint is not healthy") for kind in ("model info", "canary")]
+        return [Check(names["endpoint"], "fail", f"{backend.root_url}: {exc}", start_it), *skipped]
+    checks = [Check(names["endpoint"], "ok", f"{backend.root_url}/health answers")]
     try:
         served = await backend.models()
         who = await identify(backend)
     except ModelError as exc:
-        checks.append(Check("model info", "fail", str(exc), start_it))
-        return [*checks, Check("canary", "skip", "no model information")]
-    if model.name not in served:
+        checks.append(Check(names["model info"], "fail", str(exc), start_it))
+        return [*checks, Check(names["canary"], "skip", "no model information")]
+    if name not in served:
         checks.append(
             Check(
-                "model info",
+                names["model info"],
                 "fail",
-                f"the server serves {', '.join(served) or 'no model'}, not {model.name}",
-                f"set model.name to one of {', '.join(served)}, or serve {model.name}",
+                f"the server serves {', '.join(served) or 'no model'}, not {name}",
+                f"set the model's name to one of {', '.join(served)}, or serve {name}",
             )
         )
-        return [*checks, Check("canary", "skip", "the configured model is not served")]
-    checks.append(Check("model info", "ok", f"{who}"))
-    checks.append(await _canary_check(settings, backend))
+        return [*checks, Check(names["canary"], "skip", "the configured model is not served")]
+    checks.append(Check(names["model info"], "ok", f"{who}" + (f" at {backend.root_url}" if servers > 1 else "")))
+    checks.append(await _canary_check(settings, backend, names["canary"], per_endpoint=servers > 1, enforced=enforced))
     return checks
 
 
-async def _canary_check(settings: Settings, backend: OpenAIHTTPBackend) -> Check:
+async def _canary_check(
+    settings: Settings,
+    backend: OpenAIHTTPBackend,
+    name: str = "canary",
+    *,
+    per_endpoint: bool = False,
+    enforced: bool = True,
+) -> Check:
     model = settings.model
     mode = CanaryMode.ENFORCE if model.canary is CanaryMode.OFF else model.canary
     gate = GroundingGate(
@@ -258,19 +306,26 @@ async def _canary_check(settings: Settings, backend: OpenAIHTTPBackend) -> Check
         mode=mode,
         bound_px=model.canary_bound_px,
         cache=VerdictCache(model.canary_cache or canary_cache_path(None)),
+        endpoint=backend.root_url if per_endpoint else None,  # as the pool caches its servers' verdicts
     )
     try:
         verdict = await gate.judge(fresh=True)
     except ModelError as exc:
-        return Check(
-            "canary", "fail", f"the model did not answer the grounding self-test: {exc}", "check the server's log"
-        )
+        return Check(name, "fail", f"the model did not answer the grounding self-test: {exc}", "check the server's log")
     if verdict is None:  # pragma: no cover - the mode is never off here
-        return Check("canary", "skip", "the self-test is off")
+        return Check(name, "skip", "the self-test is off")
     if verdict.passed:
-        return Check("canary", "ok", f"grounding self-test passed: {verdict.summary()}")
+        return Check(name, "ok", f"grounding self-test passed: {verdict.summary()}")
+    if not enforced and model.canary is not CanaryMode.OFF:
+        return Check(
+            name,
+            "warn",
+            f"grounding self-test failed: {verdict.summary()}; not enforced for the planner: the grounder checks "
+            "its clicks again (desktop.second_look)",
+            "keep desktop.second_look on with this planner, or serve it with another SGLang/vLLM version",
+        )
     return Check(
-        "canary",
+        name,
         "fail" if model.canary is CanaryMode.ENFORCE else "warn",
         f"grounding self-test failed: {verdict.summary()} (model.canary is {model.canary.value})",
         "use another SGLang/vLLM version or the transformers backend, and check the model's image settings "

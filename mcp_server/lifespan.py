@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import anyio
 
@@ -14,9 +15,10 @@ from engine.errors import ModelError
 from engine.ocr.cache import ScreenReader
 from engine.ocr.reader import OcrEngine, OcrUnavailable
 from engine.vlm.backend import ChatBackend
-from engine.vlm.backends.openai_http import OpenAIHTTPBackend
+from engine.vlm.backends.openai_http import CircuitBreaker, OpenAIHTTPBackend
+from engine.vlm.backends.pool import EndpointPool
 from engine.vlm.canary import Verdict
-from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache
+from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache, canary_vet
 from engine.vlm.vision import VisionEngine
 from mcp_server.config import Settings, audit_path, canary_cache_path
 from mcp_server.remedies import remedy
@@ -32,40 +34,112 @@ from tools.snapshots import SnapshotStore
 log = logging.getLogger(__name__)
 
 
-def make_backend(settings: Settings) -> ChatBackend | None:
-    """The configured model backend (``None`` for ``backend: none``)."""
+Role = Literal["planner", "grounder"]
+"""Who a backend serves: the planner (``plan_next_action``) or the grounder (describe, locate, second look)."""
+
+
+def make_backend(settings: Settings, role: Role = "planner") -> ChatBackend | None:
+    """The configured model backend for ``role`` (``None`` for ``backend: none``).
+
+    One URL gives one :class:`OpenAIHTTPBackend`; several (``model.base_urls``) an :class:`EndpointPool`
+    over them, each endpoint vetted by the grounding canary unless ``model.canary`` is off.
+    """
     model = settings.model
     if model.backend == "none":
         return None
+    name = model.name if role == "planner" else model.grounder_name
     if model.backend == "transformers":
         from engine.vlm.backends.transformers_backend import TransformersBackend
 
-        return TransformersBackend(model.name, device=model.device, max_pixels=model.engine.max_image_pixels)
+        return TransformersBackend(name, device=model.device, max_pixels=model.engine.max_image_pixels)
+    urls = model.endpoints if role == "planner" else model.grounder_endpoints
+    api_key = model.api_key
+    if role == "grounder" and model.grounder is not None and model.grounder.api_key:
+        api_key = model.grounder.api_key
+    if len(urls) == 1:
+        return _http_backend(settings, urls[0], name, api_key, retries=model.retries)
+    # The pool is each endpoint's circuit breaker and retries elsewhere: an endpoint fails over at once.
+    endpoints = [
+        _http_backend(settings, url, name, api_key, retries=0, breaker=CircuitBreaker(cooldown=0)) for url in urls
+    ]
+    vet = None
+    if judged(settings, role):
+        vet = canary_vet(
+            lambda backend: VisionEngine(backend, model.engine),
+            mode=model.canary,
+            bound_px=model.canary_bound_px,
+            cache=VerdictCache(model.canary_cache or canary_cache_path(None)),
+        )
+    return EndpointPool(endpoints, vet=vet, retries=model.retries)
+
+
+def _http_backend(
+    settings: Settings,
+    url: str,
+    name: str,
+    api_key: str | None,
+    *,
+    retries: int,
+    breaker: CircuitBreaker | None = None,
+) -> OpenAIHTTPBackend:
+    model = settings.model
     return OpenAIHTTPBackend(
-        model.base_url,
-        model.name,
-        api_key=model.api_key,
+        url,
+        name,
+        api_key=api_key,
         connect_timeout=model.connect_timeout,
         read_timeout=model.read_timeout,
         first_token_timeout=model.first_token_timeout,
         stall_timeout=model.stall_timeout,
-        retries=model.retries,
+        retries=retries,
+        breaker=breaker,
     )
 
 
-def make_engine(settings: Settings, backend: ChatBackend) -> VisionEngine:
-    """The vision engine over ``backend``, gated by the grounding canary as ``model.canary`` says."""
+def make_grounder(settings: Settings) -> ChatBackend | None:
+    """The grounder's own backend when ``model.grounder`` names another model or other servers, else ``None``
+    (the planner's backend grounds too)."""
+    return make_backend(settings, "grounder") if settings.model.split_roles else None
+
+
+def judged(settings: Settings, role: Role) -> bool:
+    """Whether the grounding canary judges ``role``'s model before it is used.
+
+    The grounder always (its boxes are clicked), and one model that does both. A separate planner only
+    when ``desktop.second_look`` is off: its clicks' coordinates are clicked as it gave them then, and a
+    serving-engine regression moves them as much as any box. With the second look on, the grounder
+    grounds every click the planner proposes again before it is clicked, so the planner's pointing is
+    checked where it matters, and a Thinking planner (which grounds worse, and reasons at length before
+    a point) is not refused for pointing it is never trusted with.
+    """
+    if settings.model.canary is CanaryMode.OFF:
+        return False
+    return role == "grounder" or not settings.model.split_roles or not settings.desktop.second_look
+
+
+def make_engine(settings: Settings, backend: ChatBackend, grounder: ChatBackend | None = None) -> VisionEngine:
+    """The vision engine over the planner ``backend`` (and ``grounder``), gated by the canary as :func:`judged`
+    says. A pool vets each of its servers itself, so it needs no gate."""
+    return VisionEngine(
+        backend,
+        settings.model.engine,
+        gate=_gate(settings, backend, "planner"),
+        grounder=grounder,
+        grounder_gate=None if grounder is None else _gate(settings, grounder, "grounder"),
+    )
+
+
+def _gate(settings: Settings, backend: ChatBackend, role: Role) -> GroundingGate | None:
     model = settings.model
-    if model.canary is CanaryMode.OFF:
-        return VisionEngine(backend, model.engine)
-    gate = GroundingGate(
+    if not judged(settings, role) or isinstance(backend, EndpointPool):
+        return None
+    return GroundingGate(
         VisionEngine(backend, model.engine),
         backend,
         mode=model.canary,
         bound_px=model.canary_bound_px,
         cache=VerdictCache(model.canary_cache or canary_cache_path(None)),
     )
-    return VisionEngine(backend, model.engine, gate=gate)
 
 
 async def startup_canary(settings: Settings) -> Verdict | None:
@@ -102,15 +176,17 @@ def make_audit(settings: Settings) -> AuditLog:
 
 
 async def _check_model(backend: ChatBackend) -> None:
-    if not isinstance(backend, OpenAIHTTPBackend):
-        return
-    with anyio.move_on_after(3):
-        try:
-            served = await backend.models()
-        except ModelError as exc:
-            log.warning("model server not reachable yet (%s); tools that need it will fail until it is", exc)
-            return
-        log.info("model server at %s serves %s", backend.base_url, ", ".join(served) or "no models")
+    servers = [e.backend for e in backend.endpoints] if isinstance(backend, EndpointPool) else [backend]
+    for server in servers:
+        if not isinstance(server, OpenAIHTTPBackend):
+            continue
+        with anyio.move_on_after(3):
+            try:
+                served = await server.models()
+            except ModelError as exc:
+                log.warning("model server not reachable yet (%s); tools that need it will fail until it is", exc)
+                continue
+            log.info("model server at %s serves %s", server.base_url, ", ".join(served) or "no models")
 
 
 class SharedRuntime:
@@ -125,6 +201,7 @@ class SharedRuntime:
         self._users = 0
         self._lock = anyio.Lock()
         self._backend: ChatBackend | None = None
+        self._grounder: ChatBackend | None = None
         self._capturer: MssCapturer | None = None
         self._reader: ScreenReader | None = None
         self._a11y: A11yReader | None = None
@@ -146,9 +223,11 @@ class SharedRuntime:
     async def _open(self) -> Runtime:
         await anyio.to_thread.run_sync(self.open_audit)
         self._backend = make_backend(self.settings)
-        engine = None if self._backend is None else make_engine(self.settings, self._backend)
-        if self._backend is not None:
-            await _check_model(self._backend)
+        self._grounder = None if self._backend is None else make_grounder(self.settings)
+        engine = None if self._backend is None else make_engine(self.settings, self._backend, self._grounder)
+        for backend in (self._backend, self._grounder):
+            if backend is not None:
+                await _check_model(backend)
         self._capturer = MssCapturer()
         desktop = self.settings.desktop
         if desktop.accessibility:  # connects when first used: a desktop without the bus costs nothing until then
@@ -179,16 +258,31 @@ class SharedRuntime:
         )
 
     async def self_test(self) -> None:
-        """Run (or read back) the grounding self-test of the configured model, so its verdict is ready
-        before the first tool asks; a model that cannot be asked yet is tried again at the first call."""
+        """Run (or read back) the grounding self-test of the configured model(s), so verdicts are ready
+        before the first tool asks; a model that cannot be asked yet is tried again at the first call.
+
+        Pools of several servers are then watched until cancelled: a failed server is probed again with
+        backoff and brought back when it recovers, a used one is dropped when its ``/health`` fails.
+        """
         runtime = self.runtime
-        gate = None if runtime is None or runtime.engine is None else runtime.engine.gate
-        if gate is None:
+        engine = None if runtime is None else runtime.engine
+        if engine is None:
             return
-        try:
-            await gate.judge()
-        except ModelError as exc:
-            log.warning("the grounding self-test could not ask the model (%s); it runs again at the first call", exc)
+        for gate in {id(g): g for g in (engine.gate, engine.grounder_gate) if g is not None}.values():
+            try:
+                await gate.judge()
+            except ModelError as exc:
+                log.warning(
+                    "the grounding self-test could not ask the model (%s); it runs again at the first call", exc
+                )
+        pools = {id(b): b for b in (engine.backend, engine.grounder) if isinstance(b, EndpointPool)}
+        if not pools:
+            return
+        async with anyio.create_task_group() as group:
+            for pool in pools.values():
+                await pool.refresh()
+                log.info("model servers of %s:\n%s", pool.model_name, pool.summary())
+                group.start_soon(pool.watch)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Runtime]:
@@ -207,8 +301,9 @@ class SharedRuntime:
 
     async def close(self) -> None:
         """Release the backend and capture handles."""
-        if self._backend is not None:
-            await self._backend.aclose()
+        for backend in (self._backend, self._grounder):
+            if backend is not None:
+                await backend.aclose()
         if self._capturer is not None:
             self._capturer.close()
         if self._reader is not None:
@@ -219,4 +314,5 @@ class SharedRuntime:
         self._a11y = None
         self.runtime = None
         self._backend = None
+        self._grounder = None
         self._capturer = None

@@ -148,7 +148,7 @@ class EndpointPool:
                 raise
             except ModelError as exc:
                 failed[endpoint] = str(exc)
-                self._take_out(endpoint, EndpointState.DOWN, str(exc))
+                self._take_out(endpoint, EndpointState.DOWN, str(exc), probed=False)
                 continue
             finally:
                 endpoint.in_flight -= 1
@@ -193,9 +193,9 @@ class EndpointPool:
                 if self.vet is not None and was is not EndpointState.UP:
                     await self.vet(endpoint.backend)
             except ModelUntrusted as exc:
-                self._take_out(endpoint, EndpointState.UNTRUSTED, str(exc))
+                self._take_out(endpoint, EndpointState.UNTRUSTED, str(exc), probed=True)
             except ModelError as exc:
-                self._take_out(endpoint, EndpointState.DOWN, str(exc))
+                self._take_out(endpoint, EndpointState.DOWN, str(exc), probed=True)
             else:
                 # failures stay counted until it answers a request: a server whose /health answers while
                 # its model hangs costs a request only every so often, at a growing interval
@@ -208,11 +208,12 @@ class EndpointPool:
             finally:
                 endpoint.probed_at = self._clock()
 
-    def _take_out(self, endpoint: Endpoint, state: EndpointState, reason: str) -> None:
+    def _take_out(self, endpoint: Endpoint, state: EndpointState, reason: str, *, probed: bool) -> None:
         if endpoint.state is not state or endpoint.reason != reason:
             others = sum(e.state is EndpointState.UP and e is not endpoint for e in self.endpoints)
             log.warning("model server %s is %s (%s); %d other(s) in use", endpoint.url, state.value, reason, others)
-        endpoint.failures += 1
+        if probed or endpoint.state is EndpointState.UP:  # the requests that were in flight there fail once, together
+            endpoint.failures += 1
         endpoint.state, endpoint.reason = state, reason
         wait = min(self.max_probe_interval, self.probe_interval * 2 ** (endpoint.failures - 1))
         endpoint.next_probe = self._clock() + wait

@@ -1,0 +1,88 @@
+"""Scale-out end to end: two stand-in model servers in their own processes behind the pool the server
+builds from ``model.base_urls`` (each vetted by the grounding canary). One is killed while concurrent
+requests flow: every request is answered, the dead server is skipped, and once restarted it is brought
+back and answers again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from engine.vlm.backend import ChatRequest
+from engine.vlm.backends.pool import EndpointPool, EndpointState
+from mcp_server.config import load_settings
+from mcp_server.lifespan import make_backend
+from tests.support.standin_process import StandInProcess
+
+CLIENTS = 4
+SCENARIO = {"latency_seconds": 0.2}
+"""Answers take a while, so several are in flight on the server when it is killed."""
+HANG_GUARD = 120  # seconds; the run takes a few
+
+
+class Traffic:
+    """Clients sending requests until told to stop; what was asked and answered."""
+
+    def __init__(self, pool: EndpointPool) -> None:
+        self.pool = pool
+        self.asked = 0
+        self.answered = 0
+        self.stop = anyio.Event()
+
+    async def client(self, number: int) -> None:
+        while not self.stop.is_set():
+            self.asked += 1
+            answer = await self.pool.chat(ChatRequest(prompt=f"hello from client {number}", purpose="scale-out"))
+            assert answer.content
+            self.answered += 1
+
+    async def until(self, answered: int) -> None:
+        # The servers answer from their own processes: there is no event of this loop's to wait on.
+        while self.answered < answered:  # noqa: ASYNC110
+            await anyio.sleep(0.05)
+
+
+async def test_a_server_killed_mid_run_loses_no_request_and_is_brought_back_when_restarted(tmp_path: Path) -> None:
+    with StandInProcess() as doomed, StandInProcess() as survivor:
+        for server in (doomed, survivor):
+            server.set_scenario(SCENARIO)
+        env = {
+            "VLM_DESKTOP_MODEL__BASE_URLS": f"{doomed.base_url},{survivor.base_url}",
+            "VLM_DESKTOP_MODEL__CANARY_CACHE": str(tmp_path / "canary.json"),
+        }
+        pool = make_backend(load_settings(env=env))
+        assert isinstance(pool, EndpointPool)
+        first, second = pool.endpoints
+        traffic = Traffic(pool)
+        revived: StandInProcess | None = None
+        try:
+            with anyio.fail_after(HANG_GUARD):
+                async with anyio.create_task_group() as watching:
+                    watching.start_soon(pool.watch, 0.1)
+                    async with anyio.create_task_group() as clients:
+                        for number in range(CLIENTS):
+                            clients.start_soon(traffic.client, number)
+                        await traffic.until(12)
+                        assert first.answered and second.answered  # both served
+                        while not first.in_flight:  # noqa: ASYNC110 - killed with requests in flight
+                            await anyio.sleep(0.01)
+                        doomed.kill()
+                        served_at_kill = first.answered
+                        await traffic.until(traffic.answered + 16)
+                        assert first.state is EndpointState.DOWN and doomed.url in (first.reason or "")
+                        assert first.answered == served_at_kill  # skipped while dead
+                        revived = StandInProcess(port=doomed.port)
+                        revived.set_scenario(SCENARIO)
+                        while not revived.requests():  # noqa: ASYNC110 - it answers in its own process
+                            await anyio.sleep(0.05)
+                        await traffic.until(traffic.answered + 8)
+                        traffic.stop.set()  # the clients finish what they asked, then stop
+                    watching.cancel_scope.cancel()
+        finally:
+            await pool.aclose()
+            if revived is not None:
+                revived.stop()
+        assert first.state is EndpointState.UP and first.answered > served_at_kill
+        assert traffic.answered == traffic.asked  # every request answered, those in flight at the kill too
+        assert survivor.requests()
