@@ -8,7 +8,11 @@ import base64
 import io
 import json
 import random
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -22,6 +26,7 @@ from tests.support.standin.scenario import Scenario
 from tests.support.standin.server import StandIn
 from tests.support.standin.sight import Sight, find_crop
 
+ROOT = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 1366, 768
 OK = [600, 400, 680, 430]
 CANCEL = [700, 400, 800, 430]
@@ -166,3 +171,23 @@ def test_a_crop_of_table_rows_is_found_on_its_own_rows(crop: tuple[int, int, int
     found = find_crop(np.asarray(image.convert("L")), np.asarray(sent.convert("L")))
     assert found is not None
     assert max(abs(a - b) for a, b in zip(found[0], crop, strict=True)) <= 3, found
+
+
+@pytest.mark.parametrize("crop", [(209, 168, 1276, 768), (150, 168, 1217, 768)])
+def test_a_crop_most_of_a_screen_wide_is_found_where_it_was_cut(
+    crop: tuple[int, int, int, int], tmp_path: Path
+) -> None:
+    """A generated desktop (bench/generate_ui.py, seed 5: settings, editor with a menu, a table), cut as
+    the second look cuts around two look-alikes far apart. The crop's thumbnail-sized coarse templates
+    scored higher by chance than the crop at its own scale, so it was placed as a 66x36 patch of the
+    table (score 0.90) or not found: each band of template widths now has its best place matched again."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (scripts/setup dev installs it)")
+    command = [sys.executable, "bench/generate_ui.py", "--out", str(tmp_path), "--screens", "1", "--seed", "5"]
+    subprocess.run([*command, "--sizes", f"{WIDTH}x{HEIGHT}"], cwd=ROOT, check=True, capture_output=True, timeout=120)
+    with Image.open(tmp_path / "images" / "ui_05000_1366x768.png") as opened:
+        image = opened.convert("L")
+    sent = image.crop(crop).resize((1920, 1088), Image.Resampling.LANCZOS)
+    found = find_crop(np.asarray(image), np.asarray(sent))
+    assert found is not None
+    assert max(abs(a - b) for a, b in zip(found[0], crop, strict=True)) <= 5, found

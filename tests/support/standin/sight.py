@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,9 @@ COARSE_PLACES = 8
 """How many of the coarse pass's best places are matched again at full resolution."""
 COARSE_PEAKS = 3
 """How many places the coarse pass keeps at each scale."""
+COARSE_BANDS = (0.04, 0.08, 0.16, 0.32, 0.64, 1.0)
+"""Template widths (shares of the reference's) split into bands; each band's best place is also matched
+again, so a big crop is not crowded out by thumbnail-sized templates that score high by chance."""
 FINE_BLUR = 1.5
 """The Gaussian blur (sigma, pixels) on both sides of the full-resolution match."""
 SCALE_STEPS = tuple(1 + 0.005 * i for i in range(-6, 7))
@@ -125,8 +129,9 @@ def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, flo
     """Where ``crop`` (a part of ``reference``, rescaled) lies in ``reference``, and how well it matched.
 
     A coarse pass over one scale (the crop's aspect kept) on a shrunken reference keeps its best few
-    places; each is matched again at full resolution, first the scale in fine steps, then the height
-    alone (the client may round the crop's sent size), and the best full-resolution score wins.
+    places and each width band's best (:data:`COARSE_BANDS`); each is matched again at full resolution,
+    first the scale in fine steps, then the height alone (the client may round the crop's sent size),
+    and the best full-resolution score wins.
     ``None`` when nothing matches well enough, or when the best match's grey levels are not the crop's
     (a new whole screen shaped like a faint patch of the reference).
     """
@@ -148,7 +153,12 @@ def find_crop(reference: np.ndarray, crop: np.ndarray) -> tuple[tuple[float, flo
     for place in places:  # neighbouring scales find the same spot: keep spots apart
         if all(abs(place[1] - d[1]) + abs(place[2] - d[2]) > 4 for d in distinct):
             distinct.append(place)
-    for place in distinct[:COARSE_PLACES]:
+    chosen = distinct[:COARSE_PLACES]
+    for low, high in itertools.pairwise(COARSE_BANDS):
+        band = next((d for d in distinct if low * rw * k <= d[3] < high * rw * k), None)
+        if band is not None and band not in chosen:
+            chosen.append(band)
+    for place in chosen:
         _, x, y, w, h = (v / k for v in place)
         margin = max(w, h) * 0.06 + 4
         x0, y0 = max(0, int(x - margin)), max(0, int(y - margin))
