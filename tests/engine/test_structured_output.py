@@ -5,6 +5,7 @@ its shape; a server that refuses the schema gets an error that says what to swit
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,9 +16,11 @@ from PIL import Image
 
 from engine.errors import ModelServerError
 from engine.vlm import prompts
+from engine.vlm.backend import ChatRequest, ChatResponse
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.parsing import parse_description
 from engine.vlm.settings import EngineSettings, StructuredOutput
+from engine.vlm.streaming import StreamAssembler
 from engine.vlm.vision import Description, VisionEngine
 from tests.support.standin.scenario import Scenario
 from tests.support.standin.server import StandIn
@@ -162,3 +165,32 @@ async def test_describe_reports_the_tokens_the_server_counted(standin: StandIn, 
     description = await engine_for().describe(_screen())
     assert description.prompt_tokens is not None and description.prompt_tokens > 0
     assert description.completion_tokens == max(1, len(description.raw) // 4)  # the stand-in's count
+
+
+class _StreamedRefusal:
+    """A server that streams SGLang's grammar error after HTTP 200, as SGLang does over a stream when its
+    grammar backend cannot compile the schema (an abort with status 400 sent as an error event)."""
+
+    model_name = "Qwen/Qwen3-VL-2B-Instruct"
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        event = {"error": {"object": "error", "message": "Invalid grammar request: unsupported keyword", "code": 400}}
+        StreamAssembler(self.model_name).feed(json.dumps(event))
+        raise AssertionError("the error event was not raised")
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+async def test_a_schema_refused_mid_stream_says_to_switch_it_off_too() -> None:
+    engine = VisionEngine(_StreamedRefusal(), EngineSettings(structured_output="structured_outputs"))
+    with pytest.raises(ModelServerError, match=r"Invalid grammar request.*structured_output to off"):
+        await engine.describe(_screen())
+
+
+@pytest.mark.parametrize("mode", ["response_format", "off"])
+async def test_other_server_errors_pass_unchanged(standin: StandIn, engine_for: Any, mode: StructuredOutput) -> None:
+    standin.set_scenario(_scenario(fault="http500"))
+    with pytest.raises(ModelServerError) as failed:
+        await engine_for(mode).describe(_screen())
+    assert "HTTP 500" in str(failed.value) and "structured_output" not in str(failed.value)
