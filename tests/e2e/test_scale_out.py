@@ -1,18 +1,21 @@
 """Scale-out end to end: two stand-in model servers in their own processes behind the pool the server
 builds from ``model.base_urls`` (each vetted by the grounding canary). One is killed while concurrent
 requests flow: every request is answered, the dead server is skipped, and once restarted it is brought
-back and answers again."""
+back and answers again; the server's own watch brings a server back without waiting for a request."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import anyio
+import pytest
 
 from engine.vlm.backend import ChatRequest
 from engine.vlm.backends.pool import EndpointPool, EndpointState
 from mcp_server.config import load_settings
-from mcp_server.lifespan import make_backend
+from mcp_server.lifespan import SharedRuntime, make_backend
+from tests.support.markers import needs_display
+from tests.support.servers import free_port
 from tests.support.standin_process import StandInProcess
 
 CLIENTS = 4
@@ -86,3 +89,32 @@ async def test_a_server_killed_mid_run_loses_no_request_and_is_brought_back_when
         assert first.state is EndpointState.UP and first.answered > served_at_kill
         assert traffic.answered == traffic.asked  # every request answered, those in flight at the kill too
         assert survivor.requests()
+
+
+@needs_display
+@pytest.mark.usefixtures("display_env")
+async def test_the_server_brings_a_server_back_as_soon_as_it_answers_without_waiting_for_a_request(
+    tmp_path: Path,
+) -> None:
+    late_port = free_port()
+    with StandInProcess() as running:
+        env = {
+            "VLM_DESKTOP_MODEL__BASE_URLS": f"http://127.0.0.1:{late_port}/v1,{running.base_url}",
+            "VLM_DESKTOP_MODEL__CANARY_CACHE": str(tmp_path / "canary.json"),
+            "VLM_DESKTOP_OCR__ENABLED": "false",
+            "VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "audit.jsonl"),
+        }
+        shared = SharedRuntime(load_settings(env=env))
+        with anyio.fail_after(HANG_GUARD):
+            async with shared.session() as runtime, anyio.create_task_group() as background:
+                background.start_soon(shared.self_test)  # as the server's lifespan does
+                pool = runtime.engine.backend if runtime.engine is not None else None
+                assert isinstance(pool, EndpointPool)
+                late, up = pool.endpoints
+                while late.state is not EndpointState.DOWN or up.state is not EndpointState.UP:  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+                with StandInProcess(port=late_port) as started:
+                    while late.state is not EndpointState.UP:  # noqa: ASYNC110 - the server's watch brings it back
+                        await anyio.sleep(0.05)
+                    assert started.requests() == [] and running.requests() == []  # no request was needed
+                background.cancel_scope.cancel()
