@@ -13,7 +13,9 @@ In one run, on the same images:
   as configured by default (INT8 recognition where its check passed on this machine, else fp32),
   with fp32 recognition, and with INT8 recognition forced; and, as ratios of the tuned pass, with
   its speed levers off (``--levers``: each one off by itself too): the detector on content areas only,
-  readings shared between lines of the same content, denormals flushed in the OCR threads;
+  readings shared between lines of the same content, denormals flushed in the OCR threads; and
+  with the faint-text pass off (what reading near-invisible text costs on ordinary screens, as a
+  ratio of the same runs);
 * **the INT8 check's verdict** on this machine (see :mod:`engine.ocr.int8`);
 * **cache**: an unchanged screen again (``cached``), and the same screen with a field's text changed
   (``incremental``), as ratios of the tuned full pass.
@@ -55,6 +57,7 @@ TUNED = "tuned (det 1600, the default)"
 FP32 = "tuned, fp32 recognition"
 INT8 = "tuned, INT8 recognition (forced)"
 LEVERS_OFF = "tuned, speed levers off"
+NO_FAINT = "tuned, faint-text pass off"
 LEVERS = {
     "tuned, detector on the whole screen": {"det_content_only": False},
     "tuned, readings not shared": {"share_readings": False},
@@ -67,6 +70,7 @@ KEYS = {
     INT8: "tuned_int8_s",
     "tuned, det 1280": "tuned_det1280_s",
     LEVERS_OFF: "tuned_levers_off_s",
+    NO_FAINT: "tuned_no_faint_s",
     "tuned, detector on the whole screen": "tuned_whole_screen_det_s",
     "tuned, readings not shared": "tuned_unshared_s",
     "tuned, denormals kept": "tuned_denormals_s",
@@ -247,13 +251,14 @@ def main(argv: list[str] | None = None) -> int:
         "tuned, det full resolution": lambda: tuned(det_max_side=0),
         "tuned, no gap splitting": lambda: tuned(split_gap=0),
         LEVERS_OFF: lambda: tuned(**{k: v for off in LEVERS.values() for k, v in off.items()}),
+        NO_FAINT: lambda: tuned(faint_text=False),
     }
     if args.levers:
         configs |= {name: (lambda off=off: tuned(**off)) for name, off in LEVERS.items()}
     if args.skip_defaults:
         del configs["rapidocr defaults"]
     if args.speed_only:
-        kept = (TUNED, FP32, INT8, LEVERS_OFF, "rapidocr defaults", *LEVERS)
+        kept = (TUNED, FP32, INT8, LEVERS_OFF, NO_FAINT, "rapidocr defaults", *LEVERS)
         configs = {name: make for name, make in configs.items() if name in kept}
     readers = {name: make() for name, make in configs.items()}
     verdict = default.int8_verdict
@@ -300,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         f"busy ({max(counts.values())} lines)": Image.open(max(counts, key=counts.__getitem__)).convert("RGB"),
         "worst case: full-screen table (384 cells)": worst_case(),
     }
-    speed = ("rapidocr defaults", TUNED, FP32, INT8, "tuned, det 1280", LEVERS_OFF, *LEVERS)
+    speed = ("rapidocr defaults", TUNED, FP32, INT8, "tuned, det 1280", LEVERS_OFF, NO_FAINT, *LEVERS)
     columns = [name for name in speed if name in readers]
     print("\n## Full pass on 1920x1080 (median of", args.repeats, "alternating runs after a warm-up)\n")
     print(f"| screen | {' | '.join(columns)} | cached / full | incremental / full |")
@@ -325,6 +330,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nCPU time per pass (all threads), tuned / {LEVERS_OFF}:", end="")
         for label, row in results["speed"].items():
             print(f" {label}: {row['tuned_cpu_s']:.2f} s / {row['tuned_levers_off_cpu_s']:.2f} s", end=";")
+        print()
+    if NO_FAINT in columns:
+        print(f"\nThe faint-text pass's cost, tuned / {NO_FAINT} (same runs; wall-clock, CPU time):", end="")
+        for label, row in results["speed"].items():
+            wall, cpu = row["tuned_s"] / row["tuned_no_faint_s"], row["tuned_cpu_s"] / row["tuned_no_faint_cpu_s"]
+            row["faint_ratio"], row["faint_cpu_ratio"] = round(wall, 3), round(cpu, 3)
+            print(f" {label}: {wall:.3f}x, {cpu:.3f}x", end=";")
         print()
     print(f"\nMachine: {results['machine']}.")
     if args.json:

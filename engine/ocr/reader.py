@@ -21,7 +21,11 @@ cores. Screens are not photos, and this pipeline is shaped for them:
   where the ink shows a wide gap or a border, using where each character was recognised, so a
   text box is one element's text;
 * every box is then shrunk to its glyphs' ink (the detector's boxes are padded several pixels on
-  every side): the pixel analysis is :mod:`engine.ocr.lines`.
+  every side): the pixel analysis is :mod:`engine.ocr.lines`;
+* text drawn a few grey levels off its background (#f4f4f4 on white), which the detector does not
+  see, is read by a second pass over the nearly flat areas that hold fine detail, stretched to full
+  contrast; those lines are marked ``faint`` (people hardly see them, a model reading the screenshot
+  does): :mod:`engine.ocr.faint`, setting ``faint_text``.
 
 All methods here are synchronous and CPU-bound; callers run them in worker threads.
 """
