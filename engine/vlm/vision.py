@@ -22,6 +22,7 @@ from engine.vlm.parsing import (
     split_thinking,
     thought_before_call,
 )
+from engine.vlm.presets import preset_for
 from engine.vlm.settings import EngineSettings, StructuredOutput
 from engine.vlm.thinking import ThinkingMode, resolve_thinking
 from engine.vlm.trust import GroundingGate
@@ -173,7 +174,7 @@ class VisionEngine:
                 ChatRequest(
                     prompt=prompts.describe_prompt(question),
                     temperature=0.0,
-                    max_tokens=self.settings.describe_max_tokens,
+                    max_tokens=self.settings.describe_max_tokens + self._thinking_allowance(),
                     purpose="describe",
                     extra_body=structured_output_body(mode, prompts.describe_schema(question)),
                 ),
@@ -195,6 +196,15 @@ class VisionEngine:
             response.completion_tokens,
         )
 
+    def _thinking_allowance(self) -> int:
+        """Tokens a grounder that thinks natively spends before its answer (``thinking_max_tokens``), else 0.
+
+        A -Thinking checkpoint reasons before every answer, grounding included, and servers count the
+        reasoning against ``max_tokens``: without this a point answer's 256 tokens end mid-thought.
+        """
+        native = preset_for(self.grounder.model_name).thinking is ThinkingMode.NATIVE
+        return self.settings.thinking_max_tokens if native else 0
+
     @property
     def grounding_format(self) -> GroundingFormat:
         """The grounder's own grounding prompt and answer format (from its model's preset)."""
@@ -210,7 +220,7 @@ class VisionEngine:
                 prompt=asked.user,
                 system=asked.system,
                 temperature=0.0,
-                max_tokens=grounding.max_tokens,
+                max_tokens=grounding.max_tokens + self._thinking_allowance(),
                 purpose="locate",
             ),
         )

@@ -181,3 +181,34 @@ async def test_the_grounders_format_is_used_not_the_planners() -> None:
             await grounding.aclose()
         assert not planner.requests and grounder.requests[-1]["messages"][0]["role"] == "system"
     assert found.point == (1996, 8)
+
+
+async def test_a_thinking_grounder_may_think_before_its_point() -> None:
+    # A -Thinking checkpoint reasons before every answer, and the server counts that against max_tokens.
+    with StandIn(model="Qwen/Qwen3-VL-8B-Thinking") as served:
+        served.set_scenario(
+            Scenario(frame=dict(EDGE_FRAME), elements=EDGE_ELEMENTS, reasoning="native", thinking_tokens=900)
+        )
+        engine = _engine(served)
+        image = Image.new("RGB", (EDGE_FRAME["width"], EDGE_FRAME["height"]), (240, 240, 240))
+        try:
+            look = await SecondLook(engine).single(image, "Help")
+        finally:
+            await engine.backend.aclose()
+        sent = served.requests[-1]
+    assert look.point is not None and abs(look.point[0] - 1000) <= 1 and abs(look.point[1] - 500) <= 1
+    assert sent["max_tokens"] >= 900 + 256
+
+
+async def test_a_point_cut_off_mid_thought_is_an_error_not_a_guess() -> None:
+    with StandIn(model="Qwen/Qwen3-VL-8B-Thinking") as served:
+        served.set_scenario(
+            Scenario(frame=dict(EDGE_FRAME), elements=EDGE_ELEMENTS, reasoning="native", thinking_tokens=9000)
+        )
+        engine = _engine(served)
+        image = Image.new("RGB", (EDGE_FRAME["width"], EDGE_FRAME["height"]), (240, 240, 240))
+        try:
+            with pytest.raises(ModelOutputError, match="cut off at the token limit"):
+                await engine.locate(image, "Help")
+        finally:
+            await engine.backend.aclose()

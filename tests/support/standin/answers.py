@@ -278,6 +278,16 @@ def reasoning_steps(kind: str, scenario: Scenario, step: Mapping[str, Any] | Non
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
+def cut_off(answer: Answer, max_tokens: int) -> None:
+    """End ``answer`` at ``max_tokens`` (4 characters a token, reasoning first), ``finish_reason`` length."""
+    budget = max_tokens * 4
+    reasoning = answer.reasoning or ""
+    if answer.reasoning is not None:
+        answer.reasoning = reasoning[:budget]
+    answer.content = answer.content[: max(0, budget - len(reasoning))]
+    answer.finish_reason = "length"
+
+
 def huge_text(scenario: Scenario, size: int = 2_000_000) -> str:
     """A degenerate repetition loop of about ``size`` characters that never closes its JSON."""
     label = scenario.elements[0]["label"] if scenario.elements else "text"
@@ -327,6 +337,8 @@ def compose(
         answer.content = huge_text(scenario)
         answer.finish_reason = "length"
     thinking = reasoning_steps(kind, scenario, step)
+    while len(thinking) < scenario.thinking_tokens * 4:
+        thinking += "\nWait, let me check the screenshot again before I answer."
     if scenario.reasoning == "native":
         answer.reasoning = thinking
     elif scenario.reasoning == "prompted":

@@ -52,6 +52,9 @@ class Scenario:
     elements: list[dict[str, Any]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
     reasoning: str = "none"
+    thinking_tokens: int = 0
+    """A Thinking model's reasoning runs on to about this many tokens (real ones think hundreds to thousands
+    before every answer, grounding included); 0: a few numbered lines."""
     describe_format: str = "object"
     fault: str | None = None
     fault_count: int | None = None

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from tests.support.standin import responses
-from tests.support.standin.answers import Answer, classify, compose, offered_actions, offered_step
+from tests.support.standin.answers import Answer, classify, compose, cut_off, offered_actions, offered_step
 from tests.support.standin.canary import canary_reply
 from tests.support.standin.handler import make_handler
 from tests.support.standin.scenario import Scenario, ScenarioError
@@ -187,10 +187,12 @@ class StandIn:
             raise HTTPError(500, f"stand-in scenario error: {exc}", "InternalServerError") from exc
         if fault == "stall":
             answer.stall_seconds = scenario.hang_seconds
-        usage = {
-            "prompt_tokens": count_prompt_tokens(body, sizes),
-            "completion_tokens": max(1, len(answer.content + (answer.reasoning or "")) // 4),
-        }
+        completion = max(1, len(answer.content + (answer.reasoning or "")) // 4)
+        limit = body.get("max_tokens")
+        if isinstance(limit, int) and completion > limit:
+            cut_off(answer, limit)  # as SGLang: reasoning counts against max_tokens, the answer ends there
+            completion = limit
+        usage = {"prompt_tokens": count_prompt_tokens(body, sizes), "completion_tokens": completion}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         return usage, answer
 
