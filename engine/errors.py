@@ -40,6 +40,14 @@ class ModelServerError(ModelError):
     """The model server answered with an error status or a malformed envelope."""
 
 
+class RequestRefused(ModelServerError):
+    """The server refused this request (HTTP 4xx, or a 4xx error event mid-stream): it is up, the request was
+    wrong.
+
+    Another server would refuse it too, so a pool of endpoints does not retry it elsewhere.
+    """
+
+
 class ModelOutputError(EngineError):
     """The model's answer could not be parsed; ``raw`` holds what it said."""
 

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import ModelServerError
+from engine.errors import ModelServerError, RequestRefused
 from engine.vlm.backend import ChatResponse
 
 ReasoningListener = Callable[[str], Awaitable[None]]
@@ -99,7 +99,13 @@ class StreamAssembler:
         error = chunk.get("error")
         if error is not None or chunk.get("object") == "error":
             detail = error if isinstance(error, dict) else chunk
-            raise ModelServerError(f"the model server failed mid-answer: {str(detail.get('message') or detail)[:300]}")
+            message = f"the model server failed mid-answer: {str(detail.get('message') or detail)[:300]}"
+            code = detail.get("code")
+            if isinstance(code, int) and 400 <= code < 500:
+                # SGLang streams a request it aborts (a schema its grammar backend cannot compile) as an
+                # error event with the status it would have answered: the request's fault, not the server's.
+                raise RequestRefused(message)
+            raise ModelServerError(message)
         if isinstance(chunk.get("model"), str) and chunk["model"]:
             self.model = chunk["model"]
         usage = chunk.get("usage")

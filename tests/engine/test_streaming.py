@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from engine.errors import ModelServerError, ModelTimeout
+from engine.errors import ModelServerError, ModelTimeout, RequestRefused
 from engine.vlm.backend import ChatRequest
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.streaming import StreamAssembler, listening
@@ -140,3 +140,19 @@ def test_vllm_reasoning_field_and_usage_chunk_are_read() -> None:
 def test_an_error_event_mid_stream_is_a_server_error(event: dict[str, object]) -> None:
     with pytest.raises(ModelServerError, match="failed mid-answer: context too long"):
         StreamAssembler("m").feed(json.dumps(event))
+
+
+@pytest.mark.parametrize(
+    ("event", "refused"),
+    [
+        ({"error": {"message": "Invalid grammar request", "type": "BadRequestError", "code": 400}}, True),
+        ({"object": "error", "message": "Invalid grammar request", "code": 400}, True),
+        ({"error": {"message": "scheduler crashed", "type": "InternalServerError", "code": 500}}, False),
+        ({"error": {"message": "out of memory"}}, False),
+    ],
+)
+def test_a_4xx_error_event_is_the_requests_fault_not_the_servers(event: dict[str, object], refused: bool) -> None:
+    # A pool must not take a healthy server out for a request every server would refuse.
+    with pytest.raises(ModelServerError) as failed:
+        StreamAssembler("m").feed(json.dumps(event))
+    assert isinstance(failed.value, RequestRefused) is refused

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import httpx
 
-from engine.errors import ModelError, ModelServerError, ModelTimeout, ModelUnavailable
+from engine.errors import ModelError, ModelServerError, ModelTimeout, ModelUnavailable, RequestRefused
 from engine.vlm.backend import ChatRequest, ChatResponse
 from engine.vlm.imaging import png_data_url
 from engine.vlm.streaming import StreamAssembler, StreamLimits, completion_from_json, current_listener, sse_data
@@ -274,13 +274,6 @@ def _error_message(response: httpx.Response) -> str:
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-class RequestRefused(ModelServerError):
-    """The server refused this request (HTTP 4xx): it is up, the request was wrong.
-
-    Another server would refuse it too, so a pool of endpoints does not retry it elsewhere.
-    """
 
 
 class AnswerTimeout(ModelTimeout):
