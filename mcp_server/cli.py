@@ -141,12 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     session_problem = startup_line(session_report(os.environ))
     if session_problem:
         log.warning("%s", session_problem)
+    model = settings.model
+    grounder = f"; grounder {model.grounder_name} at {', '.join(model.grounder_endpoints)}" if model.split_roles else ""
     log.info(
-        "serving over %s; model %s via %s at %s%s",
+        "serving over %s; model %s via %s at %s%s%s",
         settings.server.transport,
-        settings.model.name,
-        settings.model.backend,
-        settings.model.base_url,
+        model.name,
+        model.backend,
+        ", ".join(model.endpoints),
+        grounder,
         " (dry run: no input is sent)" if settings.desktop.dry_run else "",
     )
     if settings.sglang.launch:

@@ -37,7 +37,7 @@ from engine.ocr.reader import OcrUnavailable
 from engine.text.locate import HybridLocator, Locator, ModelLocator, OcrLocator
 from engine.vlm.vision import VisionEngine
 from mcp_server.config import ConfigError, Settings, load_settings
-from mcp_server.lifespan import make_backend, make_screen_reader
+from mcp_server.lifespan import make_backend, make_grounder, make_screen_reader
 
 
 class DatasetError(Exception):
@@ -178,7 +178,8 @@ def build_locator(kind: str, settings: Settings) -> tuple[Locator, VisionEngine 
     """The locator ``kind`` from the settings (its engine is returned so the caller can close it)."""
     engine = None
     if kind in ("model", "hybrid"):
-        backend = make_backend(settings)
+        # What is measured is grounding: the grounder's model when model.grounder names one.
+        backend = make_grounder(settings) or make_backend(settings)
         if backend is None:
             raise ConfigError(f"the {kind} locator needs a model: pass --base-url (and not --backend none)")
         engine = VisionEngine(backend, settings.model.engine)

@@ -271,6 +271,16 @@ EXIT_GRACE = 5.0
 """Seconds a signalled server may take to wind down on its own before it exits regardless."""
 
 
+def pointed_at(settings: Any, url: str) -> Any:
+    """``settings`` with the planner's model served at ``url`` (the launched SGLang).
+
+    With ``model.base_urls`` (several servers) the launched one joins them; else it is the one server.
+    """
+    urls = list(settings.model.base_urls)
+    model = settings.model.model_copy(update={"base_url": url, "base_urls": [*urls, url] if urls else []})
+    return settings.model_copy(update={"model": model})
+
+
 def run_launched(settings: Any, serve: Callable[[Any], Awaitable[None]]) -> int:
     """Start SGLang, run the grounding self-test on it, then ``await serve(settings)`` pointed at it.
 
@@ -281,8 +291,7 @@ def run_launched(settings: Any, serve: Callable[[Any], Awaitable[None]]) -> int:
 
     async def main() -> None:
         async with launched(settings.sglang, settings.model.name) as server:
-            model = settings.model.model_copy(update={"base_url": server.base_url})
-            pointed = settings.model_copy(update={"model": model})
+            pointed = pointed_at(settings, server.base_url)
             await startup_canary(pointed)
             await serve(pointed)
 

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from engine.text.locate import Located
-from mcp_server.eval_grounding import Item, report_lines
+from mcp_server.config import load_settings
+from mcp_server.eval_grounding import Item, build_locator, report_lines
 from mcp_server.eval_grounding import evaluate as score
 from tests.support.markers import needs_display
 from tests.support.servers import free_port
@@ -217,3 +218,18 @@ def test_scores_are_counted_per_type_and_per_context(tmp_path: Path) -> None:
     # A dataset without context keys reports no per-context counts.
     plain = anyio.run(score, [data[0], data[3]], tmp_path, stub)
     assert "by_context" not in plain
+
+
+async def test_the_model_locator_measures_the_grounder_when_one_is_named() -> None:
+    env = {
+        "VLM_DESKTOP_MODEL": "Qwen/Qwen3-VL-8B-Thinking",
+        "VLM_DESKTOP_MODEL__GROUNDER__NAME": "Tongyi-MAI/MAI-UI-2B",
+        "VLM_DESKTOP_MODEL__GROUNDER__BASE_URL": "http://127.0.0.1:30001/v1",
+    }
+    _, engine = build_locator("model", load_settings({}, env))
+    assert engine is not None
+    try:
+        assert engine.grounder.model_name == "Tongyi-MAI/MAI-UI-2B"
+        assert engine.grounding_format.name == "mai-ui"
+    finally:
+        await engine.backend.aclose()

@@ -16,7 +16,8 @@ import anyio
 import httpx
 import pytest
 
-from mcp_server.sglang_launcher import LaunchConfig, LaunchError, launch_argv, launched
+from mcp_server.config import load_settings
+from mcp_server.sglang_launcher import LaunchConfig, LaunchError, launch_argv, launched, pointed_at
 
 STANDIN = [sys.executable, "-m", "tests.support.standin_launcher"]
 
@@ -136,3 +137,12 @@ def test_sigterm_stops_the_server_and_its_sglang(tmp_path: Path) -> None:
         if serve.poll() is None:
             serve.kill()
             serve.wait()
+
+
+def test_the_launched_server_is_the_model_or_joins_the_listed_ones() -> None:
+    launched_url = "http://127.0.0.1:41234/v1"
+    alone = pointed_at(load_settings({}, {}), launched_url)
+    assert alone.model.endpoints == [launched_url]
+    listed = load_settings({}, {"VLM_DESKTOP_MODEL__BASE_URLS": "http://gpu1:30000/v1,http://gpu2:30000/v1"})
+    pooled = pointed_at(listed, launched_url)
+    assert pooled.model.endpoints == ["http://gpu1:30000/v1", "http://gpu2:30000/v1", launched_url]
