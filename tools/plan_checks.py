@@ -26,7 +26,7 @@ from tools.model_calls import ask_model
 from tools.results_trust import SecondLookReport, TargetCandidate, UntrustedText
 from tools.runtime import Runtime
 from tools.safety.flags import Doubt
-from tools.safety.injection import derived_from, untrusted_lines
+from tools.safety.injection import derived_from, hidden_lines, untrusted_lines
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,12 @@ async def read_screen_text(runtime: Runtime, capture: Capture) -> list[TextBox] 
 async def _screen_text(runtime: Runtime, lines: list[TextBox] | None, checks: PlanChecks) -> None:
     if lines is None:
         return
-    found = untrusted_lines(line.text for line in lines)
-    checks.untrusted = [UntrustedText(text=line.text, reason=line.reason) for line in found]
+    # Near-invisible lines are held to the lower bar describe_screen uses: hiding them is itself the sign.
+    hidden = hidden_lines(line.text for line in lines if line.faint)
+    shown = {line.text for line in hidden}
+    visible = untrusted_lines(line.text for line in lines if not line.faint)
+    found = [*hidden, *(u for u in visible if u.text not in shown)]
+    checks.untrusted = [UntrustedText(text=u.text, reason=u.reason, near_invisible=u.hidden) for u in found]
     source = derived_from(checks.action, found)
     if source is not None:
         checks.flagged = (
