@@ -26,7 +26,9 @@ async def test_the_self_test_runs_at_start_up_before_any_tool_call(standin: Stan
     async with connect(standin, env=_own_cache(tmp_path)) as client:
         with anyio.fail_after(60):
             # The stand-in answers in its own thread: there is no event of this loop's to wait on.
-            while len(standin.canary_requests) < 6:  # noqa: ASYNC110
+            # The verdict is written after the last answer is read: wait for it, not only for the answers.
+            cache = tmp_path / "canary.json"
+            while len(standin.canary_requests) < 6 or not cache.exists():  # noqa: ASYNC110
                 await anyio.sleep(0.05)
         assert (await client.list_tools()).tools  # the server answered while the test ran
     assert standin.requests == []
