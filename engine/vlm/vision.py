@@ -103,7 +103,7 @@ def _refused_schema(error: ModelServerError, mode: StructuredOutput) -> ModelSer
     other = "; or structured_outputs for vLLM >= 0.12" if mode == "response_format" else ""
     return ModelServerError(
         f"the model server refused describe's JSON schema sent as {mode} ({text}); set model.structured_output "
-        f"to off (VLM_DESKTOP_MODEL__STRUCTURED_OUTPUT=off) for a server without structured outputs{other}"
+        f"to off for a server without structured outputs{other}"
     )
 
 

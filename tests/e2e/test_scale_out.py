@@ -86,6 +86,10 @@ async def test_a_server_killed_mid_run_loses_no_request_and_is_brought_back_when
             await pool.aclose()
             if revived is not None:
                 revived.stop()
+        print(  # the figures RELIABILITY.md reports (-s)
+            f"scale-out: {traffic.asked} asked, {traffic.answered} answered; killed server: {served_at_kill} "
+            f"answered before the kill, {first.answered - served_at_kill} after its restart; other: {second.answered}"
+        )
         assert first.state is EndpointState.UP and first.answered > served_at_kill
         assert traffic.answered == traffic.asked  # every request answered, those in flight at the kill too
         assert survivor.requests()

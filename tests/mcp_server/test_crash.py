@@ -24,6 +24,8 @@ from tests.support.processes import stop_process
 from tests.support.servers import ROOT, _wait_for_port, free_port, server_command
 from tests.support.tkapp import TkApp, center
 from tests.support.xvfb import Xvfb
+from tools.desktop.inputs import InputEvent, PyAutoGuiDriver
+from tools.errors import InvalidAction
 
 pytestmark = [needs_display, pytest.mark.usefixtures("display_env")]
 
@@ -125,20 +127,38 @@ async def test_the_fail_safe_aborts_cleanly_and_nothing_is_clicked(app: TkApp, d
     assert [r.get("status") for r in records(tmp_path)] == [None, "failed"]
 
 
-async def test_a_drag_that_fails_half_way_releases_the_button(app: TkApp, display: Xvfb, tmp_path: Path) -> None:
-    # Dragging into the corner trips the fail-safe after the button went down: it must not stay down.
+async def test_a_drag_into_a_corner_is_refused_before_the_button_goes_down(
+    app: TkApp, display: Xvfb, tmp_path: Path
+) -> None:
     start = center(app, "notes")
+    await anyio.run_process(["xdotool", "mousemove", "400", "400"], env=app.env)
+    async with serve(tmp_path) as client:
+        result = await client.call_tool("execute_action", {"action": {"type": "drag", **start, "to_x": 0, "to_y": 0}})
+    x, y, mask = _pointer(display)
+    assert result.is_error and "fail-safe would abort every later action" in result.content[0].text
+    assert (x, y) == (400, 400) and mask & BUTTONS == 0  # nothing was sent
+    assert records(tmp_path)[-1]["status"] == "refused"
+
+
+async def test_a_drag_that_fails_half_way_releases_the_button(app: TkApp, display: Xvfb) -> None:
+    # The server no longer sends such a drag (above), so the driver is given its events directly: the
+    # pointer reaches the corner after the button went down, the fail-safe trips, and the button must
+    # not stay down.
+    start = center(app, "notes")
+    events = [
+        InputEvent("move", x=start["x"], y=start["y"]),
+        InputEvent("mouse_down", x=start["x"], y=start["y"], button="left"),
+        InputEvent("move", x=0, y=0),
+        InputEvent("move", x=40, y=40),
+        InputEvent("mouse_up", x=40, y=40, button="left"),
+    ]
+    driver = PyAutoGuiDriver()
     try:
-        async with serve(tmp_path) as client:
-            result = await client.call_tool(
-                "execute_action", {"action": {"type": "drag", **start, "to_x": 0, "to_y": 0}}
-            )
+        with pytest.raises(InvalidAction, match="fail-safe triggered"):
+            await anyio.to_thread.run_sync(driver.send, events)
         x, y, mask = _pointer(display)
     finally:
         await anyio.run_process(["xdotool", "mousemove", "400", "400"], env=app.env)
-    assert result.is_error and "fail-safe" in result.content[0].text
     assert (x, y) == (0, 0)
     assert mask & (BUTTONS | MODIFIERS) == 0, f"still held: mask {mask:#x}"
-    outcome = records(tmp_path)[-1]
-    assert outcome["status"] == "failed" and [e["op"] for e in outcome["performed"]][1] == "mouse_down"
     app.settle()  # the app still takes clicks: no grab left behind

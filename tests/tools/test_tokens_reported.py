@@ -46,6 +46,7 @@ async def test_describe_screen_reports_its_calls_tokens_and_none_when_cached(sta
 async def test_click_texts_model_fallback_reports_its_grounding_tokens(standin: StandIn) -> None:
     screen = FakeDesktop(PAGES, "home")  # no OCR in this runtime: the text is found by the model
     standin.set_scenario(scenario(screen, []))
+    standin.clear_requests()  # the stand-in serves the whole session: count this test's requests only
     async with runtime_on(screen, standin) as runtime:
         clicked = await execute_action(runtime, ClickText(text="Help"), dry_run=True)
         plain = await execute_action(runtime, Click(x=10, y=10), dry_run=True)

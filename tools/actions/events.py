@@ -68,8 +68,8 @@ def _refuse_failsafe_corner(x: int, y: int, monitors: Sequence[Monitor]) -> None
     inside = (x + 1 if x == left else x - 1, y + 1 if y == top else y - 1)
     raise InvalidAction(
         f"point ({x}, {y}) is a corner of the screen, where pyautogui's fail-safe would abort every later "
-        f"action; nothing was done. Aim one pixel inside, e.g. {inside}, or set desktop.failsafe to false "
-        "(VLM_DESKTOP_DESKTOP__FAILSAFE=false) to reach the corner itself"
+        f"action; nothing was done. Aim one pixel inside, e.g. {inside}, or set desktop.failsafe to false to "
+        "reach the corner itself"
     )
 
 
