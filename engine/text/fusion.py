@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from engine.geometry import Box, box_area, box_center, box_grown, box_intersection, box_iou, box_share_inside
@@ -130,7 +130,13 @@ def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similar
                 faint |= line.faint
         out.append(Perceived(element.type, element.label, box, box_center(text_box), "fused", score, faint))
     for i, line in enumerate(lines):
-        if used[i] or any(_same_text_as(line, p) for p in out):
+        if used[i]:
+            continue
+        same = next((k for k, p in enumerate(out) if _same_text_as(line, p)), None)
+        if same is not None:
+            # The model read this text too; what only OCR can tell, that it is near-invisible, must not be lost.
+            if line.faint:
+                out[same] = replace(out[same], faint=True)
             continue
         center = box_center(line.box)
         out.append(Perceived("text", line.text, line.box, center, "ocr", round(line.confidence, 3), line.faint))
