@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -13,6 +14,7 @@ from PIL import Image
 from engine.errors import ModelOutputError
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.formats import FORMATS, format_for
+from engine.vlm.parsing import GridElement
 from engine.vlm.presets import preset_for
 from engine.vlm.refine import SecondLook
 from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache
@@ -183,32 +185,29 @@ async def test_the_grounders_format_is_used_not_the_planners() -> None:
     assert found.point == (1996, 8)
 
 
-async def test_a_thinking_grounder_may_think_before_its_point() -> None:
-    # A -Thinking checkpoint reasons before every answer, and the server counts that against max_tokens.
+async def _locate_thinking(thinking_tokens: int) -> tuple[list[GridElement], dict[str, Any]]:
+    """Locate "Help" with a -Thinking grounder that reasons ``thinking_tokens`` before its point; the request."""
     with StandIn(model="Qwen/Qwen3-VL-8B-Thinking") as served:
-        served.set_scenario(
-            Scenario(frame=dict(EDGE_FRAME), elements=EDGE_ELEMENTS, reasoning="native", thinking_tokens=900)
-        )
+        scenario = Scenario(frame=dict(EDGE_FRAME), elements=EDGE_ELEMENTS, reasoning="native")
+        scenario.thinking_tokens = thinking_tokens
+        served.set_scenario(scenario)
         engine = _engine(served)
         image = Image.new("RGB", (EDGE_FRAME["width"], EDGE_FRAME["height"]), (240, 240, 240))
         try:
-            look = await SecondLook(engine).single(image, "Help")
+            found = await engine.locate(image, "Help")
         finally:
             await engine.backend.aclose()
-        sent = served.requests[-1]
-    assert look.point is not None and abs(look.point[0] - 1000) <= 1 and abs(look.point[1] - 500) <= 1
+        return found, served.requests[-1]
+
+
+async def test_a_thinking_grounder_may_think_before_its_point() -> None:
+    # A -Thinking checkpoint reasons before every answer, and the server counts that against max_tokens.
+    [point], sent = await _locate_thinking(900)
+    x, y = (point.box[0] + point.box[2]) / 2, (point.box[1] + point.box[3]) / 2
+    assert abs(x - 500) <= 1 and abs(y - 500) <= 1  # Help's centre on the grid
     assert sent["max_tokens"] >= 900 + 256
 
 
 async def test_a_point_cut_off_mid_thought_is_an_error_not_a_guess() -> None:
-    with StandIn(model="Qwen/Qwen3-VL-8B-Thinking") as served:
-        served.set_scenario(
-            Scenario(frame=dict(EDGE_FRAME), elements=EDGE_ELEMENTS, reasoning="native", thinking_tokens=9000)
-        )
-        engine = _engine(served)
-        image = Image.new("RGB", (EDGE_FRAME["width"], EDGE_FRAME["height"]), (240, 240, 240))
-        try:
-            with pytest.raises(ModelOutputError, match="cut off at the token limit"):
-                await engine.locate(image, "Help")
-        finally:
-            await engine.backend.aclose()
+    with pytest.raises(ModelOutputError, match="cut off at the token limit"):
+        await _locate_thinking(9000)
