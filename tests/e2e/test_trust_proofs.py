@@ -9,7 +9,8 @@ In a real Chromium under openbox, a page's line written as instructions to an AI
 second line in #f4f4f4 on white, 1.1:1 contrast, is read by OCR's faint-text pass and flagged as
 near-invisible); ``click_text`` of a text
 shown twice is refused with both candidates listed, and the page's server saw no click until one was
-chosen by ``occurrence``.
+chosen by ``occurrence``; a "Delete account" button, under the shipped word list with confirmation on,
+is refused to a host that cannot ask and clicked once with the dry run's confirmation token.
 """
 
 from __future__ import annotations
@@ -199,3 +200,36 @@ async def test_two_identical_targets_are_listed_and_neither_is_clicked(desktop: 
     assert not chosen.is_error, chosen.content
     # The chosen click's request arrived; the refused call sent none before it.
     assert [r for r in seen if r.startswith("POST")] == ["POST /ok/2"], seen
+
+
+ACCOUNT = """<!doctype html><html><head><title>Account settings</title></head>
+<body style="font: 24px 'DejaVu Sans', sans-serif; margin: 60px">
+<h1>Account settings</h1><p>Signed in as ana@example.com</p>
+<button style="font-size: 24px; margin-top: 40px" onclick="fetch('/delete', {method: 'POST'})">Delete account</button>
+</body></html>"""
+
+
+async def test_a_delete_account_button_asks_first_under_the_default_words(desktop: Desktop, tmp_path: Path) -> None:
+    # Confirmation on (policy.confirm destructive), the word list as shipped: "Delete account" is consequential.
+    seen: list[str] = []
+    posted = threading.Event()
+    env = {
+        **desktop.x_env(),
+        "VLM_DESKTOP_AUDIT__PATH": str(tmp_path / "audit.jsonl"),
+        "VLM_DESKTOP_POLICY__CONFIRM": "destructive",
+    }
+    app = recording({"/": ACCOUNT}, seen, posted)
+    action = {"type": "click_text", "text": "Delete account"}
+    with serving(app) as url, Chromium(desktop, url + "/", ready=lambda: "GET /" in seen, title="Account settings"):
+        async with mcp_client("stdio", env, ["--backend", "none"]) as client:  # a host that cannot ask
+            refused = await client.call_tool("execute_action", {"action": action})
+            assert not posted.is_set(), seen
+            dry = await client.call_tool("execute_action", {"action": action, "dry_run": True})
+            assert dry.structured_content is not None, dry.content
+            token = dry.structured_content["confirmation"]["token"]
+            done = await client.call_tool("execute_action", {"action": action, "confirmation_token": token})
+            assert await anyio.to_thread.run_sync(posted.wait, 10), seen
+    assert refused.is_error and "confirmation_token" in text_of(refused), refused.content
+    assert "delete" in dry.structured_content["confirmation"]["reasons"][0].lower(), dry.structured_content
+    assert not done.is_error, done.content
+    assert [r for r in seen if r.startswith("POST")] == ["POST /delete"], seen  # once, after the approval
