@@ -233,3 +233,15 @@ async def test_a_pool_needs_one_model_and_distinct_servers() -> None:
     finally:
         for backend in (*same, *two_models):
             await backend.aclose()
+
+
+async def test_a_server_that_wants_another_key_is_taken_out_and_the_request_answered_elsewhere() -> None:
+    # A 401 is about that server (its --api-key), not the request: another server may answer it.
+    with StandIn(api_key="another-key") as locked, StandIn() as open_:
+        pool = _pool(locked.base_url, open_.base_url)
+        try:
+            answers = [await pool.chat(HELLO) for _ in range(2)]
+        finally:
+            await pool.aclose()
+        assert all(answer.content for answer in answers) and len(open_.requests) == 2
+        assert pool.endpoints[0].state is EndpointState.DOWN and "HTTP 401" in (pool.endpoints[0].reason or "")

@@ -20,6 +20,9 @@ from engine.vlm.streaming import StreamAssembler, StreamLimits, completion_from_
 log = logging.getLogger(__name__)
 
 _RETRY_STATUS = {502, 503, 504}
+_SERVER_SIDE_4XX = {401, 403, 404, 408, 429}
+"""4xx answers about the server rather than the request (its key, the model it serves, its load): another
+server may well answer the same request, so they are not :class:`RequestRefused`."""
 
 
 class CircuitBreaker:
@@ -186,7 +189,7 @@ class OpenAIHTTPBackend:
                 )
                 if response.status_code in _RETRY_STATUS:
                     raise _Retryable(error)
-                if response.status_code < 500:
+                if response.status_code < 500 and response.status_code not in _SERVER_SIDE_4XX:
                     raise RequestRefused(str(error))
                 raise error
             if not response.headers.get("content-type", "").startswith("text/event-stream"):

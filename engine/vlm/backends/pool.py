@@ -7,8 +7,9 @@ to the usable endpoint with the fewest requests in flight (ties in turn). An end
 connection, answers 5xx, sends no first token in time or breaks off mid-answer is taken out, and the
 request is sent to another one: model calls never act on the desktop, so a request that failed before
 its answer was complete can be asked again elsewhere and none is lost. Two failures are the request's
-own and are not retried elsewhere: a 4xx (:class:`~engine.vlm.backends.openai_http.RequestRefused`,
-another server would refuse it too) and an answer that outlasted ``read_timeout`` in all
+own and are not retried elsewhere: a 4xx (:class:`~engine.errors.RequestRefused`, another server would
+refuse it too; not 401, 403, 404, 408 or 429, which are about the server: its key, the model it serves,
+its load) and an answer that outlasted ``read_timeout`` in all
 (:class:`~engine.vlm.backends.openai_http.AnswerTimeout`, another server would take as long).
 
 An endpoint is used only after it answered ``/health`` and passed ``vet`` (the grounding canary, in

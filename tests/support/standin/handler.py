@@ -114,6 +114,9 @@ def make_handler(server: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._send(exc.status, exc.body())
 
         def _chat(self, arrived: float) -> None:
+            if server.api_key is not None and self.headers.get("Authorization") != f"Bearer {server.api_key}":
+                self._send(401, {"error": "Unauthorized"})  # SGLang's --api-key middleware
+                return
             try:
                 body = self._body()
             except HTTPError:

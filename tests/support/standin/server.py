@@ -39,9 +39,12 @@ class StandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        api_key: str | None = None,
     ) -> None:
         self.model = model
         self.clock = clock
+        self.api_key = api_key
+        """When set, chat requests must carry ``Authorization: Bearer <api_key>`` (SGLang's ``--api-key``)."""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._scenario = Scenario()
