@@ -161,11 +161,15 @@ async def _until_interrupted(scope: anyio.CancelScope) -> None:
 
 async def _drive(settings: Settings, make: Any, console: Console) -> tuple[Trajectory, Path]:
     display = Display(console)
-    async with SharedRuntime(settings).session() as runtime:
+    shared = SharedRuntime(settings)
+    async with shared.session() as runtime:
         loop: TaskLoop = make(runtime, display)
         with display.status:
             async with anyio.create_task_group() as group:
                 group.start_soon(_until_interrupted, group.cancel_scope)
+                # As the server does: the canary's verdicts ahead of the first step, and several model
+                # servers watched, so one that failed is brought back while the task runs.
+                group.start_soon(shared.self_test)
                 try:
                     await loop.run()
                 finally:
