@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,6 +30,7 @@ from pydantic import (
 
 from engine.ocr.int8 import cache_dir
 from engine.ocr.settings import OcrSettings
+from engine.vlm.presets import GENERIC, PRESETS, Preset, by_name
 from engine.vlm.settings import EngineSettings
 from engine.vlm.trust import CanaryMode
 from mcp_server.sglang_launcher import LaunchConfig
@@ -84,6 +86,18 @@ def _one_endpoint_or_many(data: Any, where: str) -> None:
             )
 
 
+def _known_preset(value: str | None) -> str | None:
+    if value is not None:
+        by_name(value)  # ValueError listing the known presets
+    return value
+
+
+PRESET_HELP = (
+    "The model's family, when the name it is served under does not say it (an alias from --served-model-name, "
+    "a local path): one of " + ", ".join(p.name for p in (*PRESETS, GENERIC)) + " (default: chosen from the name)."
+)
+
+
 class GrounderConfig(BaseModel):
     """A second model (or the same model on other servers) that grounds: ``describe_screen``, ``click_text``'s
     model fallback and the second look ask it, while ``plan_next_action`` asks the planner (``model``).
@@ -99,6 +113,7 @@ class GrounderConfig(BaseModel):
         default_factory=list, description="Several servers of the grounding model; requests are spread over them."
     )
     api_key: str | None = Field(None, description="Bearer token for its server (default: model.api_key).")
+    preset: Annotated[str | None, AfterValidator(_known_preset)] = Field(None, description=PRESET_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -138,6 +153,7 @@ class ModelConfig(BaseModel):
         None, description="A separate grounding model or servers (describe, click_text's fallback, second look)."
     )
     api_key: str | None = Field(None, description="Bearer token for the model server, if it wants one.")
+    preset: Annotated[str | None, AfterValidator(_known_preset)] = Field(None, description=PRESET_HELP)
     connect_timeout: float = Field(5.0, gt=0, le=60, description="Seconds to connect to the model server.")
     read_timeout: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for one model answer.")
     first_token_timeout: float = Field(
@@ -191,6 +207,16 @@ class ModelConfig(BaseModel):
         if self.grounder is not None and (self.grounder.base_urls or self.grounder.base_url):
             return list(self.grounder.base_urls) or [str(self.grounder.base_url)]
         return self.endpoints
+
+    def preset_of(self, role: Literal["planner", "grounder"]) -> Preset | None:
+        """The preset configured for ``role``'s model (the grounder's own, else the planner's when the
+        grounder is the same model), or ``None``: chosen from the model's name."""
+        own = self.grounder.preset if role == "grounder" and self.grounder is not None else None
+        if own is not None:
+            return by_name(own)
+        if role == "grounder" and self.grounder_name != self.name:
+            return None
+        return by_name(self.preset) if self.preset else None
 
     @property
     def grounder_name(self) -> str:

@@ -18,6 +18,7 @@ from engine.vlm.backend import ChatBackend
 from engine.vlm.backends.openai_http import CircuitBreaker, OpenAIHTTPBackend
 from engine.vlm.backends.pool import EndpointPool
 from engine.vlm.canary import Verdict
+from engine.vlm.presets import Preset
 from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache, canary_vet
 from engine.vlm.vision import VisionEngine
 from mcp_server.config import Settings, audit_path, canary_cache_path
@@ -51,16 +52,20 @@ def make_backend(settings: Settings, role: Role = "planner") -> ChatBackend | No
     if model.backend == "transformers":
         from engine.vlm.backends.transformers_backend import TransformersBackend
 
-        return TransformersBackend(name, device=model.device, max_pixels=model.engine.max_image_pixels)
+        return TransformersBackend(
+            name, device=model.device, max_pixels=model.engine.max_image_pixels, preset=model.preset_of(role)
+        )
     urls = model.endpoints if role == "planner" else model.grounder_endpoints
     api_key = model.api_key
     if role == "grounder" and model.grounder is not None and model.grounder.api_key:
         api_key = model.grounder.api_key
+    preset = model.preset_of(role)
     if len(urls) == 1:
-        return _http_backend(settings, urls[0], name, api_key, retries=model.retries)
+        return _http_backend(settings, urls[0], name, api_key, preset, retries=model.retries)
     # The pool is each endpoint's circuit breaker and retries elsewhere: an endpoint fails over at once.
     endpoints = [
-        _http_backend(settings, url, name, api_key, retries=0, breaker=CircuitBreaker(cooldown=0)) for url in urls
+        _http_backend(settings, url, name, api_key, preset, retries=0, breaker=CircuitBreaker(cooldown=0))
+        for url in urls
     ]
     vet = None
     if judged(settings, role):
@@ -78,6 +83,7 @@ def _http_backend(
     url: str,
     name: str,
     api_key: str | None,
+    preset: Preset | None,
     *,
     retries: int,
     breaker: CircuitBreaker | None = None,
@@ -87,6 +93,7 @@ def _http_backend(
         url,
         name,
         api_key=api_key,
+        preset=preset,
         connect_timeout=model.connect_timeout,
         read_timeout=model.read_timeout,
         first_token_timeout=model.first_token_timeout,

@@ -43,7 +43,9 @@ class LaunchConfig(BaseModel):
         default_factory=list,
         description="The program to run instead of `<this python> -m sglang.launch_server` (it gets the same flags).",
     )
-    preset: str | None = Field(None, description="Model preset for the flags (default: chosen from model.name).")
+    preset: str | None = Field(
+        None, description="Model preset for the flags (default: model.preset, else chosen from model.name)."
+    )
     port: int | None = Field(None, ge=1, le=65535, description="Port on 127.0.0.1 (default: a free one).")
     context_length: int | None = Field(None, ge=1024, description="--context-length.")
     mem_fraction_static: float | None = Field(None, gt=0, lt=1, description="--mem-fraction-static.")
@@ -290,7 +292,10 @@ def run_launched(settings: Any, serve: Callable[[Any], Awaitable[None]]) -> int:
     from mcp_server.lifespan import startup_canary
 
     async def main() -> None:
-        async with launched(settings.sglang, settings.model.name) as server:
+        config = settings.sglang
+        if config.preset is None and settings.model.preset is not None:  # the model's family, said once
+            config = config.model_copy(update={"preset": settings.model.preset})
+        async with launched(config, settings.model.name) as server:
             pointed = pointed_at(settings, server.base_url)
             await startup_canary(pointed)
             await serve(pointed)

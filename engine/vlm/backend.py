@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from engine.vlm.presets import Preset, preset_for
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -65,3 +67,11 @@ class ChatBackend(Protocol):
     async def aclose(self) -> None:
         """Release connections, threads or weights."""
         ...
+
+
+def backend_preset(backend: ChatBackend) -> Preset:
+    """The preset of the model behind ``backend``: the one it was configured with (a ``preset`` attribute,
+    for a model served under a name that does not say its family, such as an alias or a local path), else
+    the one its model's name selects."""
+    declared = getattr(backend, "preset", None)
+    return declared if isinstance(declared, Preset) else preset_for(backend.model_name)

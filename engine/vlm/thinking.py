@@ -13,7 +13,8 @@ class ThinkingMode(StrEnum):
     * ``prompted``: an ``-Instruct`` model (no thinking switch) is asked to reason in numbered steps
       before its tool call.
     * ``off``: answer directly.
-    * ``auto``: ``native`` for checkpoints whose name says Thinking, else ``prompted``.
+    * ``auto``: ``native`` for checkpoints that think by themselves (their preset says so: -Thinking,
+      Qwen3.5), else ``prompted``.
     """
 
     AUTO = "auto"
@@ -22,12 +23,13 @@ class ThinkingMode(StrEnum):
     OFF = "off"
 
 
-def resolve_thinking(mode: ThinkingMode, model_name: str, *, requested: bool = True) -> ThinkingMode:
-    """The concrete mode for one call; ``requested=False`` (the caller asked for no thinking) wins.
+def resolve_thinking(mode: ThinkingMode, thinks_natively: bool, *, requested: bool = True) -> ThinkingMode:
+    """The concrete mode for one call to a model that ``thinks_natively`` or not (its preset says);
+    ``requested=False`` (the caller asked for no thinking) wins.
 
     A Thinking checkpoint always thinks, so for it ``off`` still reads native reasoning.
     """
-    is_thinking_model = "thinking" in model_name.lower()
+    is_thinking_model = thinks_natively
     if not requested or mode is ThinkingMode.OFF:
         return ThinkingMode.NATIVE if is_thinking_model else ThinkingMode.OFF
     if mode is ThinkingMode.AUTO:

@@ -10,8 +10,8 @@ from PIL import Image
 
 from engine.errors import ModelOutputError, ModelServerError
 from engine.vlm import prompts, usage
-from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse
-from engine.vlm.formats import GroundingFormat, format_for
+from engine.vlm.backend import ChatBackend, ChatRequest, ChatResponse, backend_preset
+from engine.vlm.formats import GroundingFormat, format_for_preset
 from engine.vlm.imaging import prepare_for_model
 from engine.vlm.parsing import (
     GridDescription,
@@ -22,7 +22,6 @@ from engine.vlm.parsing import (
     split_thinking,
     thought_before_call,
 )
-from engine.vlm.presets import preset_for
 from engine.vlm.settings import EngineSettings, StructuredOutput
 from engine.vlm.thinking import ThinkingMode, resolve_thinking
 from engine.vlm.trust import GroundingGate
@@ -202,13 +201,13 @@ class VisionEngine:
         A -Thinking checkpoint reasons before every answer, grounding included, and servers count the
         reasoning against ``max_tokens``: without this a point answer's 256 tokens end mid-thought.
         """
-        native = preset_for(self.grounder.model_name).thinking is ThinkingMode.NATIVE
+        native = backend_preset(self.grounder).thinking is ThinkingMode.NATIVE
         return self.settings.thinking_max_tokens if native else 0
 
     @property
     def grounding_format(self) -> GroundingFormat:
         """The grounder's own grounding prompt and answer format (from its model's preset)."""
-        return format_for(self.grounder.model_name)
+        return format_for_preset(backend_preset(self.grounder))
 
     async def locate(self, image: Image.Image, target: str) -> list[GridElement]:
         """Ground one described element to points/boxes on the grid, in the grounder's own format."""
@@ -241,7 +240,8 @@ class VisionEngine:
 
         ``semantic`` also offers the model these of :data:`prompts.SEMANTIC_PLAN_ACTIONS` (click_text, ...).
         """
-        mode = resolve_thinking(self.settings.thinking_mode, self.model_name, requested=thinking)
+        native = backend_preset(self.backend).thinking is ThinkingMode.NATIVE
+        mode = resolve_thinking(self.settings.thinking_mode, native, requested=thinking)
         steps = max_reasoning_steps or self.settings.max_reasoning_steps
         prompt = prompts.planning_user_prompt(
             goal,

@@ -15,7 +15,7 @@ from engine.errors import ModelOutputError
 from engine.vlm.backends.openai_http import OpenAIHTTPBackend
 from engine.vlm.formats import FORMATS, format_for
 from engine.vlm.parsing import GridElement
-from engine.vlm.presets import preset_for
+from engine.vlm.presets import by_name, preset_for
 from engine.vlm.refine import SecondLook
 from engine.vlm.trust import CanaryMode, GroundingGate, VerdictCache
 from engine.vlm.vision import VisionEngine
@@ -211,3 +211,21 @@ async def test_a_thinking_grounder_may_think_before_its_point() -> None:
 async def test_a_point_cut_off_mid_thought_is_an_error_not_a_guess() -> None:
     with pytest.raises(ModelOutputError, match="cut off at the token limit"):
         await _locate_thinking(9000)
+
+
+async def test_a_model_served_under_an_alias_is_asked_in_its_configured_presets_format() -> None:
+    # SGLang with --served-model-name grounder: the name says nothing of MAI-UI, the preset does.
+    with StandIn(model="grounder", checkpoint=MODELS["mai-ui"]) as served:
+        served.set_scenario(Scenario(frame=dict(EDGE_FRAME), elements=EDGE_ELEMENTS))
+        image = Image.new("RGB", (EDGE_FRAME["width"], EDGE_FRAME["height"]), (240, 240, 240))
+        configured = VisionEngine(OpenAIHTTPBackend(served.base_url, "grounder", retries=0, preset=by_name("mai-ui")))
+        guessed = VisionEngine(OpenAIHTTPBackend(served.base_url, "grounder", retries=0))
+        try:
+            look = await SecondLook(configured).single(image, "Close")
+            with pytest.raises(ModelOutputError):  # asked as Qwen3-VL, it answers as MAI-UI: unreadable
+                await guessed.locate(image, "Close")
+        finally:
+            await configured.backend.aclose()
+            await guessed.backend.aclose()
+    assert configured.grounding_format.name == "mai-ui" and guessed.grounding_format.name == "qwen3-vl"
+    assert look.point is not None and abs(look.point[0] - 1996) <= 1 and abs(look.point[1] - 8) <= 1

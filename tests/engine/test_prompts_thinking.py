@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from engine.vlm.presets import preset_for
 from engine.vlm.prompts import (
     COMPUTER_USE_ACTIONS,
     DESCRIBE_PROMPT,
@@ -172,10 +173,12 @@ THINKING = "Qwen/Qwen3-VL-8B-Thinking"
         (ThinkingMode.PROMPTED, INSTRUCT, False, ThinkingMode.OFF),  # requested=False wins
         (ThinkingMode.NATIVE, INSTRUCT, False, ThinkingMode.OFF),
         (ThinkingMode.PROMPTED, THINKING, False, ThinkingMode.NATIVE),
+        (ThinkingMode.AUTO, "Qwen/Qwen3.5-9B", True, ThinkingMode.NATIVE),  # thinks by default; no "Thinking"
+        (ThinkingMode.AUTO, "Qwen/Qwen3.5-9B", False, ThinkingMode.NATIVE),
     ],
 )
 def test_resolve_thinking(mode: ThinkingMode, model: str, requested: bool, expected: ThinkingMode) -> None:
-    resolved = resolve_thinking(mode, model, requested=requested)
+    resolved = resolve_thinking(mode, preset_for(model).thinking is ThinkingMode.NATIVE, requested=requested)
     assert resolved is expected
     assert resolved is not ThinkingMode.AUTO
 

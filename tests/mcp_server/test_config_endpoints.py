@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.vlm.backend import backend_preset
 from mcp_server.config import ConfigError, load_settings
+from mcp_server.lifespan import make_backend
 
 
 def test_the_environment_lists_servers_comma_separated() -> None:
@@ -45,3 +47,23 @@ def test_the_grounder_comes_from_a_file_or_the_environment(tmp_path: Path) -> No
 def test_an_unknown_grounder_key_is_named() -> None:
     with pytest.raises(ConfigError, match=r"model\.grounder\.temperature"):
         load_settings(env={"VLM_DESKTOP_MODEL__GROUNDER__TEMPERATURE": "0"})
+
+
+def test_a_preset_names_the_family_of_a_model_served_under_an_alias() -> None:
+    env = {
+        "VLM_DESKTOP_MODEL": "planner",
+        "VLM_DESKTOP_MODEL__PRESET": "qwen3-vl-thinking",
+        "VLM_DESKTOP_MODEL__GROUNDER__NAME": "grounder",
+        "VLM_DESKTOP_MODEL__GROUNDER__BASE_URL": "http://127.0.0.1:30001/v1",
+        "VLM_DESKTOP_MODEL__GROUNDER__PRESET": "mai-ui",
+    }
+    settings = load_settings({}, env)
+    planner, grounder = make_backend(settings), make_backend(settings, "grounder")
+    assert planner is not None and grounder is not None
+    assert backend_preset(planner).name == "qwen3-vl-thinking" and backend_preset(grounder).name == "mai-ui"
+    assert backend_preset(make_backend(load_settings({}, {"VLM_DESKTOP_MODEL": "planner"}))).name == "generic"
+
+
+def test_an_unknown_preset_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"model.preset: .*unknown model preset 'qwen4'; known: qwen3.5, .*mai-ui"):
+        load_settings({}, {"VLM_DESKTOP_MODEL__PRESET": "qwen4"})

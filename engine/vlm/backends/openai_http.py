@@ -15,6 +15,7 @@ import httpx
 from engine.errors import ModelError, ModelServerError, ModelTimeout, ModelUnavailable, RequestRefused
 from engine.vlm.backend import ChatRequest, ChatResponse
 from engine.vlm.imaging import png_data_url
+from engine.vlm.presets import Preset
 from engine.vlm.streaming import StreamAssembler, StreamLimits, completion_from_json, current_listener, sse_data
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,12 @@ class OpenAIHTTPBackend:
         retries: int = 2,
         breaker: CircuitBreaker | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        preset: Preset | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._model = model
+        self.preset = preset
+        """The model's preset when its name does not select it (see :func:`engine.vlm.backend.backend_preset`)."""
         self.retries = retries
         self.limits = StreamLimits(
             min(first_token_timeout, read_timeout), min(stall_timeout, read_timeout), read_timeout

@@ -33,8 +33,9 @@ from enum import StrEnum
 import anyio
 
 from engine.errors import ModelError, ModelUnavailable, ModelUntrusted
-from engine.vlm.backend import ChatRequest, ChatResponse
+from engine.vlm.backend import ChatRequest, ChatResponse, backend_preset
 from engine.vlm.backends.openai_http import AnswerTimeout, OpenAIHTTPBackend, RequestRefused
+from engine.vlm.presets import Preset
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,11 @@ class EndpointPool:
     def model_name(self) -> str:
         """The model every endpoint serves."""
         return self.endpoints[0].backend.model_name
+
+    @property
+    def preset(self) -> Preset:
+        """The preset of the model every endpoint serves."""
+        return backend_preset(self.endpoints[0].backend)
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         """Answer ``request`` on the least busy usable endpoint, on another one if that one fails.

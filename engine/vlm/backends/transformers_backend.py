@@ -21,6 +21,7 @@ import anyio.to_thread
 
 from engine.errors import ModelServerError, ModelUnavailable
 from engine.vlm.backend import ChatRequest, ChatResponse
+from engine.vlm.presets import Preset
 
 INSTALL_HINT = "pip install 'vlm-desktop-mcp[local]'"
 _END_MARKERS = ("<|im_end|>", "<|endoftext|>")
@@ -90,7 +91,10 @@ class TransformersBackend:
         device: str = "auto",
         dtype: str = "auto",
         max_pixels: int | None = None,
+        preset: Preset | None = None,
     ) -> None:
+        self.preset = preset
+        """The model's preset when its path does not select it (see :func:`engine.vlm.backend.backend_preset`)."""
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, not {dtype!r}")
         self._model_path = model_path

@@ -40,8 +40,12 @@ class StandIn:
         port: int = 0,
         clock: Callable[[], float] = time.monotonic,
         api_key: str | None = None,
+        checkpoint: str | None = None,
     ) -> None:
         self.model = model
+        self.checkpoint = checkpoint
+        """The checkpoint behind the served name, when that is an alias (SGLang's ``--served-model-name``):
+        its output formats are the ones answered in (default: the requested model's)."""
         self.clock = clock
         self.api_key = api_key
         """When set, chat requests must carry ``Authorization: Bearer <api_key>`` (SGLang's ``--api-key``)."""
@@ -154,7 +158,7 @@ class StandIn:
         ``latency_seconds`` counts from then.
         """
         arrived = self.clock() if arrived is None else arrived
-        canary = canary_reply(body, self.scenario, self._model_name(body))
+        canary = canary_reply(body, self.scenario, self._checkpoint(body))
         if canary is not None:
             with self._lock:
                 self._canary_requests.append(canary.entry)
@@ -184,7 +188,7 @@ class StandIn:
             seen, shift_x, crop = self._see(scenario, body["messages"], kind, entry)
             schema = requested_schema(body) if kind == "describe" else None
             answer = compose(
-                kind, seen, body["messages"], step, fault, shift_x, crop, schema=schema, model=self._model_name(body)
+                kind, seen, body["messages"], step, fault, shift_x, crop, schema=schema, model=self._checkpoint(body)
             )
         except ScenarioError as exc:
             raise HTTPError(500, f"stand-in scenario error: {exc}", "InternalServerError") from exc
@@ -261,6 +265,10 @@ class StandIn:
             step = scenario.plan[min(self._plan_index, len(scenario.plan) - 1)]
             self._plan_index += 1
             return dict(step)
+
+    def _checkpoint(self, body: Mapping[str, Any]) -> str:
+        """The model whose output formats answer ``body``."""
+        return self.checkpoint or self._model_name(body)
 
     def _model_name(self, body: Mapping[str, Any]) -> str:
         model = body.get("model")
