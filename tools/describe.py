@@ -209,6 +209,7 @@ async def describe_screen(
             source=p.source,
             confidence=p.confidence,
             near_invisible=p.faint or None,
+            alternatives=list(p.alternatives) or None,
         )
         for index, p in enumerate(fuse(model, lines), 1)
     ]

@@ -52,6 +52,12 @@ class Element(BaseModel):
         description="True: text drawn almost in its background's colour (e.g. #f4f4f4 on white), which OCR read only "
         "by stretching the contrast; a person hardly sees it. Null otherwise.",
     )
+    alternatives: list[tuple[int, int]] | None = Field(
+        None,
+        description="Other [x, y] screen points this element may be at, nearest first: the same text read "
+        "elsewhere on screen (a look-alike: say which one you mean), or the model's own point where OCR moved "
+        "the element. Null when there are none.",
+    )
 
 
 class DescribeResult(BaseModel):

@@ -77,6 +77,13 @@ class Perceived:
     confidence: float
     faint: bool = False
     """Its text is near-invisible on screen: OCR read it only by stretching the contrast (TextBox.faint)."""
+    alternatives: tuple[tuple[int, int], ...] = ()
+    """Other places it may be, nearest first: the same text read elsewhere on screen, and the model's own
+    point when OCR moved the element (a misplaced model box)."""
+
+
+MAX_ALTERNATIVES = 3
+"""Most other places listed for one element."""
 
 
 def _mostly_inside(inner: Box, outer: Box, share: float) -> bool:
@@ -117,18 +124,27 @@ def fuse(model: Sequence[ModelElement], lines: Sequence[TextBox], *, min_similar
                 Perceived(element.type, element.label, element.box, box_center(element.box), "model", MODEL_CONFIDENCE)
             )
             continue
-        found, confidence = match
+        found, confidence, others = match
         text_box = found.box
         # The widget is larger than its text (a row, a cell, a button's padding): a model box around
         # the text is kept; one that misses it was misplaced, and the text's box is the better one.
         box = element.box if _holds(element.box, text_box) else text_box
+        alternatives = [m.center for m in others]
+        if box is text_box and box_center(element.box) not in alternatives:
+            alternatives.insert(0, box_center(element.box))  # the model's own point, which OCR overruled
         score = round(0.5 + 0.5 * confidence * found.score, 3)
         faint = False
         for i, line in enumerate(lines):
             if not used[i] and _mostly_inside(line.box, found.box, 0.6):
                 used[i] = True
                 faint |= line.faint
-        out.append(Perceived(element.type, element.label, box, box_center(text_box), "fused", score, faint))
+        center = box_center(text_box)
+        nearest = sorted(set(alternatives) - {center}, key=lambda p: abs(p[0] - center[0]) + abs(p[1] - center[1]))
+        out.append(
+            Perceived(
+                element.type, element.label, box, center, "fused", score, faint, tuple(nearest[:MAX_ALTERNATIVES])
+            )
+        )
     for i, line in enumerate(lines):
         if used[i]:
             continue
@@ -152,8 +168,11 @@ def _unique(model: Sequence[ModelElement]) -> list[ModelElement]:
     return kept
 
 
-def _best_match(element: ModelElement, index: TextIndex, min_similarity: float) -> tuple[TextMatch, float] | None:
-    """The OCR text that confirms ``element``, with that line's recognition confidence."""
+def _best_match(
+    element: ModelElement, index: TextIndex, min_similarity: float
+) -> tuple[TextMatch, float, list[TextMatch]] | None:
+    """The OCR text that confirms ``element``, with that line's recognition confidence, and the other places
+    the same text was read that it could be as well."""
     query = text_of(element.label)
     # Only text the element could be: inside it, or of its size. A big element (a text area, a
     # panel) next to its caption is not that caption.
@@ -172,7 +191,8 @@ def _best_match(element: ModelElement, index: TextIndex, min_similarity: float) 
         best = matches[0]
     else:
         return None
-    return best, _line_confidence(best, index)
+    others = [m for m in matches if m is not best and m.score >= best.score - 0.05]
+    return best, _line_confidence(best, index), others
 
 
 def _line_confidence(match: TextMatch, index: TextIndex) -> float:

@@ -158,7 +158,14 @@ async def test_a_plan_on_one_of_two_oks_returns_both_and_clicks_neither(
             plan = planned.structured_content
             assert plan is not None
             refused = await client.call_tool("execute_action", {"action": plan["action"]})
+            described = await client.call_tool("describe_screen", {})
     first, second = (e["box"] for e in elements if e["label"] == "OK")
+    # describe_screen: each OK the model named carries the other as where it may be as well.
+    assert described.structured_content is not None, described.content
+    oks = [e for e in described.structured_content["elements"] if e["label"] == "OK" and e["source"] == "fused"]
+    assert len(oks) == 2, described.structured_content["elements"]
+    for ok, other in zip(oks, reversed(oks), strict=True):
+        assert ok["alternatives"] and inside(dict(zip("xy", ok["alternatives"][0], strict=True)), other["bbox"])
     action = plan["action"]
     assert action["type"] == "click" and inside(action, first), action  # the plan's point is on the first OK
     look = plan["second_look"]

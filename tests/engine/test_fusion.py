@@ -209,3 +209,20 @@ def test_sub_box_uses_measured_character_positions() -> None:
     text = "abcdefgh"
     box = sub_box((0, 0, 100, 20), text, 4, 8, chars)
     assert box[0] < 52 and box[2] > 76 and box[0] > 36
+
+
+def test_the_same_text_elsewhere_is_listed_as_an_alternative() -> None:
+    # Two dialogs' "OK": the model named the first, OCR read both; the second is where it may be as well.
+    button = ModelElement("button", "OK button", (100, 200, 160, 240))
+    first, second = line("OK", (118, 210, 142, 230)), line("OK", (118, 410, 142, 430))
+    [fused, other] = fuse([button], [first, second])
+    assert fused.center == (130, 220) and fused.alternatives == ((130, 420),)
+    assert other.source == "ocr" and other.alternatives == ()
+
+
+def test_an_overruled_model_point_is_an_alternative_and_a_unique_text_has_none() -> None:
+    link = ModelElement("link", "Pricing", (300, 100, 360, 118))
+    [moved] = fuse([link], [line("Pricing", (330, 110, 395, 130))])
+    assert moved.center == (362, 120) and moved.alternatives == ((330, 109),)  # where the model put it
+    [kept] = fuse([ModelElement("button", "Submit", (100, 200, 220, 240))], [line("Submit", (135, 210, 185, 230))])
+    assert kept.alternatives == ()
