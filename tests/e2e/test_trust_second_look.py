@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
-from mcp import types
+from mcp import Client, types
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -127,6 +128,23 @@ def show(standin: StandIn, elements: list[dict[str, Any]]) -> None:
     standin.clear_requests()
 
 
+@asynccontextmanager
+async def planned_on(
+    page: Page, buttons: int, desktop: Desktop, standin: StandIn, tmp_path: Any
+) -> AsyncIterator[tuple[list[dict[str, Any]], dict[str, Any], Client]]:
+    """``page`` in Chromium once it reports ``buttons`` OKs, the stand-in shown them, and a plan to click OK:
+    yields the page's elements, the plan and the MCP client that asked for it."""
+    with serving(page.app) as url, Chromium(desktop, url + "/", ready=lambda: page.layout is not None):
+        elements = await anyio.to_thread.run_sync(page.buttons, buttons)
+        show(standin, elements)
+        async with mcp_client("stdio", env_for(desktop, tmp_path), ["--base-url", standin.base_url]) as client:
+            planned = await client.call_tool("plan_next_action", {"goal": "click OK"})
+            assert not planned.is_error, planned.content
+            plan = planned.structured_content
+            assert plan is not None
+            yield elements, plan, client
+
+
 def test_the_standin_names_every_look_alike_target_and_only_those_in_a_crop() -> None:
     ok1 = {"type": "button", "label": "OK", "box": [100, 100, 160, 140]}
     ok2 = {"type": "button", "label": "ok", "box": [100, 400, 160, 440]}
@@ -149,16 +167,9 @@ async def test_a_plan_on_one_of_two_oks_returns_both_and_clicks_neither(
     desktop: Desktop, standin: StandIn, tmp_path: Any
 ) -> None:
     page = Page(TWO_OKS)
-    with serving(page.app) as url, Chromium(desktop, url + "/", ready=lambda: page.layout is not None):
-        elements = await anyio.to_thread.run_sync(page.buttons, 2)
-        show(standin, elements)
-        async with mcp_client("stdio", env_for(desktop, tmp_path), ["--base-url", standin.base_url]) as client:
-            planned = await client.call_tool("plan_next_action", {"goal": "click OK"})
-            assert not planned.is_error, planned.content
-            plan = planned.structured_content
-            assert plan is not None
-            refused = await client.call_tool("execute_action", {"action": plan["action"]})
-            described = await client.call_tool("describe_screen", {})
+    async with planned_on(page, 2, desktop, standin, tmp_path) as (elements, plan, client):
+        refused = await client.call_tool("execute_action", {"action": plan["action"]})
+        described = await client.call_tool("describe_screen", {})
     first, second = (e["box"] for e in elements if e["label"] == "OK")
     # describe_screen: each OK the model named carries the other as where it may be as well.
     assert described.structured_content is not None, described.content
@@ -184,16 +195,9 @@ async def test_a_plan_on_the_only_ok_is_decided_and_clicks_it(
     desktop: Desktop, standin: StandIn, tmp_path: Any
 ) -> None:
     page = Page(ONE_OK)
-    with serving(page.app) as url, Chromium(desktop, url + "/", ready=lambda: page.layout is not None):
-        elements = await anyio.to_thread.run_sync(page.buttons, 1)
-        show(standin, elements)
-        async with mcp_client("stdio", env_for(desktop, tmp_path), ["--base-url", standin.base_url]) as client:
-            planned = await client.call_tool("plan_next_action", {"goal": "click OK"})
-            assert not planned.is_error, planned.content
-            plan = planned.structured_content
-            assert plan is not None
-            done = await client.call_tool("execute_action", {"action": plan["action"]})
-            assert await anyio.to_thread.run_sync(page.clicked.wait, 10), page.seen
+    async with planned_on(page, 1, desktop, standin, tmp_path) as (elements, plan, client):
+        done = await client.call_tool("execute_action", {"action": plan["action"]})
+        assert await anyio.to_thread.run_sync(page.clicked.wait, 10), page.seen
     (ok,) = (e["box"] for e in elements if e["label"] == "OK")
     look = plan["second_look"]
     assert look is not None and look["decided"] and look["confidence"] >= 0.6, look
